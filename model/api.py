@@ -1,0 +1,133 @@
+"""The Python API: the same path the command line takes (load -> model -> arrays -> tables and plots).
+
+    from model import load_scenario, simulate
+    sc = load_scenario("scenarios/baseline.yaml", overrides={"parameters.rationality": 8.0})
+    res = simulate(sc, runs=100, seed=1)
+    res.influence_table()          # pandas DataFrame
+    res.plot("figs")               # influence.png, influence_states.png, status.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .core import GreatGameModel
+from .plots import plot_all
+from .results import Results
+from .scenario import Scenario, load_scenario
+from .yamlio import ScenarioError
+
+CHUNK_RUNS = 256  # runs advanced together; results do not depend on it (each run has its own stream)
+
+
+def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, seed: int | None = None,
+             steps: int | None = None, first_replicate: int = 0, chunk: int = CHUNK_RUNS,
+             progress: bool = False) -> Results:
+    """Run `runs` replicates (default: the scenario's `runs`) in lockstep chunks and return their Results.
+    Run k uses SeedSequence(seed, spawn_key=(first_replicate + k,))."""
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    runs = int(runs if runs is not None else sc.raw["runs"])
+    seed = int(seed if seed is not None else sc.raw["seed"])
+    parts = []
+    with tqdm(total=runs, unit="run", disable=not progress, desc=sc.name) as bar:
+        for lo in range(0, runs, chunk):
+            n = min(chunk, runs - lo)
+            model = GreatGameModel(sc, runs=n, replicate=first_replicate + lo, rng=seed, steps=steps).run()
+            parts.append(Results.from_model(model))
+            bar.update(n)
+    return Results.concat(parts)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "PyYAML"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def prepare_output(out_dir: str | Path, force: bool) -> Path:
+    """Check that out_dir may be written: refuse a non-empty folder without force and an unwritable place.
+    Raises ScenarioError (exit 2 on the command line) before anything is written."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(out, "--out", "exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise ScenarioError(out, "--out", "folder exists and is not empty; pass --force to replace it or choose --out")
+    parent = out.parent if not out.exists() else out
+    probe_dir = parent
+    while not probe_dir.exists():
+        probe_dir = probe_dir.parent
+    if not os.access(probe_dir, os.W_OK | os.X_OK):
+        raise ScenarioError(out, "--out", f"cannot write there ({probe_dir} is not writable)")
+    return out
+
+
+def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed: int, wall_time_s: float,
+                 force: bool = False) -> Path:
+    """Write influence/status/trade Parquet, manifest.json and the plots into out_dir. Everything is written into
+    a temporary sibling folder first and moved into place at the end, so a failure leaves any old folder intact."""
+    out = prepare_output(out_dir, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        results.influence_table().to_parquet(tmp / "influence.parquet", index=False)
+        results.status_table().to_parquet(tmp / "status.parquet", index=False)
+        results.trade_table().to_parquet(tmp / "trade.parquet", index=False)
+        plot_all(results, tmp)
+        manifest: dict[str, Any] = {
+            "scenario": scenario.raw, "scenario_file": scenario.source, "seed": seed,
+            "runs": int(len(results.runs)), "run_numbers": [int(results.runs[0]), int(results.runs[-1])],
+            "steps": results.steps, "start": results.dates[0], "end": results.dates[-1],
+            "seed_rule": "run k uses numpy.random.SeedSequence(seed, spawn_key=(k,))",
+            "events_fired": sorted({(t, text) for _, t, text in results.event_log}),
+            "versions": _versions(), "git_commit": _git_commit(), "wall_time_s": round(wall_time_s, 3),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def run_to_folder(scenario: Scenario | str | Path | dict, out_dir: str | Path, runs: int | None = None,
+                  seed: int | None = None, steps: int | None = None, force: bool = False,
+                  progress: bool = False) -> tuple[Results, Path]:
+    """Validate the output folder, simulate, and write every output file: what `run.py run` does."""
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    prepare_output(out_dir, force)
+    seed = int(seed if seed is not None else sc.raw["seed"])
+    t0 = time.perf_counter()
+    res = simulate(sc, runs=runs, seed=seed, steps=steps, progress=progress)
+    wall = time.perf_counter() - t0
+    return res, save_outputs(res, sc, out_dir, seed, wall, force)

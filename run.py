@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""greatgame command line: run scenarios of great-power competition in Central Asia.
+
+  python run.py                                   # the 2022 baseline, its default runs, into results/baseline
+  python run.py run scenarios/us_reengages.yaml --runs 500 --seed 7 --out results/us
+  python run.py check scenarios/china_deepens.yaml
+
+Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def _parse_set(items: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. parameters.rationality=8")
+        key, value = item.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model.api import run_to_folder
+    from model.scenario import load_scenario
+
+    sc = load_scenario(args.scenario, overrides=_parse_set(args.set))
+    if args.steps is not None and args.steps < 1:
+        raise ValueError("--steps must be at least 1")
+    if args.runs is not None and args.runs < 1:
+        raise ValueError("--runs must be at least 1")
+    out = Path(args.out) if args.out else ROOT / "results" / sc.name
+    res, folder = run_to_folder(sc, out, runs=args.runs, seed=args.seed, steps=args.steps, force=args.force,
+                                progress=not args.quiet)
+    summary = res.summary()
+    print(f"\nScenario '{sc.name}': {len(res.runs)} runs, {res.steps} steps ({res.dates[0]} to {res.dates[-1]})")
+    print("Regional influence (GDP-weighted, 0-1): median at start and at horizon, 5-95% range over runs")
+    print(f"  {'power':6s} {'start':>7s} {'horizon':>8s}  {'5%':>6s} {'95%':>6s}")
+    for p, row in summary.iterrows():
+        print(f"  {p:6s} {row.start:7.3f} {row.horizon_median:8.3f}  {row.horizon_p05:6.3f} {row.horizon_p95:6.3f}")
+    if "CHN" in res.powers and "RUS" in res.powers:
+        print(f"  P(China ahead of Russia at the horizon) = {res.probability_leads('CHN', 'RUS'):.2f}")
+    opened = sorted({text for _, t, text in res.event_log if "opened" in text and t > 0})
+    if opened:
+        print("  formats convened during the runs: " + "; ".join(opened[:5]))
+    print(f"Wrote {folder}/ (influence.parquet, status.parquet, trade.parquet, manifest.json, influence.png, "
+          "influence_states.png, status.png)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import yaml
+
+    from model.scenario import load_scenario
+
+    sc = load_scenario(args.scenario, overrides=_parse_set(args.set))
+    print(f"# {args.scenario}: valid. Resolved scenario (after extends), {sc.steps} steps from "
+          f"{sc.date_of(0):%Y-%m} to {sc.date_of(sc.steps):%Y-%m}; events at steps "
+          f"{[e['step'] for e in sc.events]}")
+    print(yaml.safe_dump(sc.raw, sort_keys=False, allow_unicode=True, width=120))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a scenario and write tables, manifest and plots",
+                         description="Run SCENARIO.yaml for --runs replicates (advanced in lockstep) and write "
+                         "influence.parquet, status.parquet, trade.parquet, manifest.json and three PNG plots "
+                         "into --out (docs/OUTPUT.md describes every column).")
+    run.add_argument("scenario", nargs="?", default=str(BASELINE), help="scenario YAML (default: the baseline)")
+    run.add_argument("--runs", type=int, help="number of runs (default: the scenario's `runs`)")
+    run.add_argument("--seed", type=int, help="root seed (default: the scenario's `seed`); run k uses "
+                     "SeedSequence(seed, spawn_key=(k,))")
+    run.add_argument("--steps", type=int, help="steps to simulate (default: the scenario's `steps`); later "
+                     "events are simply not reached")
+    run.add_argument("--out", help="output folder (default: results/<scenario name>)")
+    run.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario value, e.g. --set parameters.rationality=8 (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check", help="validate a scenario and print it resolved",
+                           description="Validate SCENARIO.yaml (after `extends`) and print the resolved scenario. "
+                           "Exit 0 when valid, 2 with a one-line error otherwise.")
+    check.add_argument("scenario", help="scenario YAML")
+    check.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a value before checking")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    from model.yamlio import ScenarioError
+
+    try:
+        return args.func(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
