@@ -50,9 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {p:6s} {row.start:7.3f} {row.horizon_median:8.3f}  {row.horizon_p05:6.3f} {row.horizon_p95:6.3f}")
     if "CHN" in res.powers and "RUS" in res.powers:
         print(f"  P(China ahead of Russia at the horizon) = {res.probability_leads('CHN', 'RUS'):.2f}")
-    opened = sorted({text for _, t, text in res.event_log if "opened" in text and t > 0})
-    if opened:
-        print("  formats convened during the runs: " + "; ".join(opened[:5]))
+    for code, (share, median) in res.convened().items():
+        when = f", median date {median}" if median else ""
+        print(f"  {code} was convened in {share:.0%} of runs{when}")
     print(f"Wrote {folder}/ (influence.parquet, status.parquet, trade.parquet, manifest.json, influence.png, "
           "influence_states.png, status.png)")
     return 0

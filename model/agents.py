@@ -65,6 +65,7 @@ class StateAgent(mesa.Agent):
         cost = format_cost(m.sovereignty_cost[s], m.friction, m.sanctions_exposure, m.membership, dependence,
                            np.broadcast_to(m.sanctions, (m.R, m.P)), pr["secondary_sanctions"], share, pr["weights"])
         allowed = m.allowed[s][None] & m.active[:, :, None]
+        allowed[..., 0] = True  # 'none' is always possible, also in a format that does not exist (yet)
         utility = status_utility(benefit, cost, m.status[:, s], m.depth, pr["partial_benefit_share"],
                                  pr["partial_cost_share"], pr["switching_cost_join"], pr["switching_cost_exit"],
                                  allowed)

@@ -76,12 +76,15 @@ def prepare_output(out_dir: str | Path, force: bool) -> Path:
         raise ScenarioError(out, "--out", "exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not force:
         raise ScenarioError(out, "--out", "folder exists and is not empty; pass --force to replace it or choose --out")
-    parent = out.parent if not out.exists() else out
-    probe_dir = parent
+    probe_dir = out if out.exists() else out.parent
     while not probe_dir.exists():
         probe_dir = probe_dir.parent
-    if not os.access(probe_dir, os.W_OK | os.X_OK):
-        raise ScenarioError(out, "--out", f"cannot write there ({probe_dir} is not writable)")
+    if not probe_dir.is_dir():
+        raise ScenarioError(out, "--out", f"cannot create the folder: {probe_dir} is a file")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".greatgame-probe-", dir=probe_dir))
+    except OSError as exc:
+        raise ScenarioError(out, "--out", f"cannot write in {probe_dir} ({exc.strerror})") from None
     return out
 
 

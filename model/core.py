@@ -159,7 +159,9 @@ class GreatGameModel(mesa.Model):
     def _refresh_leverage(self) -> None:
         growth_factor = self.gdp / self.gdp0
         self.invest_total = self.invest_base * growth_factor[..., None] + self.invest_added
-        self.security_leverage = self.arms_presence + 100.0 * self.security_added / self.gdp[..., None]
+        # a security patron's leverage grows with the threat the state faces (ODD eq. 4.4c)
+        self.security_leverage = (self.arms_presence + 100.0 * self.security_added / self.gdp[..., None]) \
+            * (1.0 + self.threat[:, None])
         self.energy_leverage = self.fundamentals.energy_route_share * self.p["energy_price_index"] + self.corridor
 
     # ----------------------------------------------------------------- events

@@ -30,6 +30,7 @@ class Results:
     status: np.ndarray
     engagement: np.ndarray
     turnover: np.ndarray
+    active: np.ndarray
     colours: dict[str, str | None] = field(default_factory=dict)
     event_log: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -40,7 +41,7 @@ class Results:
         runs = np.asarray(run_numbers if run_numbers is not None else [k[-1] for k in model.spawn_keys])
         return cls(sc.name, [sc.date_of(t).isoformat() for t in range(T)], model.powers, model.states,
                    model.formats, runs, rec.influence[:T], rec.status[:T], rec.engagement[:T], rec.turnover[:T],
-                   dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log])
+                   rec.active[:T], dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log])
 
     @classmethod
     def concat(cls, parts: list[Results]) -> Results:
@@ -49,7 +50,7 @@ class Results:
         return cls(first.scenario_name, first.dates, first.powers, first.states, first.formats,
                    np.concatenate([p.runs for p in parts]),
                    *(np.concatenate([getattr(p, k) for p in parts], axis=1)
-                     for k in ("influence", "status", "engagement", "turnover")),
+                     for k in ("influence", "status", "engagement", "turnover", "active")),
                    colours=first.colours, event_log=[e for p in parts for e in p.event_log])
 
     @property
@@ -107,6 +108,19 @@ class Results:
                          "horizon_p05": float(np.quantile(end, 0.05)), "horizon_p95": float(np.quantile(end, 0.95))})
         df = pd.DataFrame(rows).set_index("power")
         return df
+
+    def convened(self) -> dict[str, tuple[float, str | None]]:
+        """Formats inactive at the start: share of runs in which they were opened, and the median opening date."""
+        out = {}
+        for f, code in enumerate(self.formats):
+            act = self.active[:, :, f]  # (T, R)
+            if act[0].all():
+                continue
+            opened = act[-1] & ~act[0]
+            first = act.argmax(axis=0)[opened]
+            median = self.dates[int(np.median(first))] if first.size else None
+            out[code] = (float(opened.mean()), median)
+        return out
 
     def plot(self, out_dir: str | Path) -> list[Path]:
         """Write influence.png, influence_states.png and status.png into out_dir (created if missing)."""

@@ -1,0 +1,21 @@
+"""Shared fixtures: the baseline scenario, and small runs of it reused across tests."""
+
+from pathlib import Path
+
+import pytest
+
+from model import GreatGameModel, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    return load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.fixture(scope="session")
+def baseline_runs(baseline):
+    """64 runs of the full 40-quarter baseline, advanced in lockstep."""
+    return GreatGameModel(baseline, runs=64).run()

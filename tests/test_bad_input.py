@@ -1,0 +1,99 @@
+"""Each kind of bad input ends with one line naming file, key path and reason, exit status 2, nothing written."""
+
+import subprocess
+import sys
+
+import pytest
+
+from run import main
+
+from .conftest import ROOT, SCENARIOS
+
+BASE = str(SCENARIOS / "baseline.yaml")
+
+CASES = {
+    "yaml_syntax": ("name: [unclosed\nsteps: 3\n", ["line 2, column", "YAML syntax error"]),
+    "unknown_key": (f"extends: {BASE}\nparameters:\n  rationalty: 3\n",
+                    ["parameters.rationalty", "unknown key", "did you mean 'rationality'"]),
+    "duplicate_key": (f"extends: {BASE}\nname: a\nname: b\n", ["duplicate key 'name'", "line 2"]),
+    "wrong_type": (f"extends: {BASE}\nsteps: ten\n", ["steps", "must be a number"]),
+    "probability_1_5": (f"extends: {BASE}\nparameters:\n  revision_rate: 1.5\n",
+                        ["parameters.revision_rate", "out of range [0, 1]"]),
+    "negative_budget": (f"extends: {BASE}\npowers:\n  RUS:\n    budget_usd_bn_per_year: -1\n",
+                        ["powers.RUS.budget_usd_bn_per_year", "out of range"]),
+    "nan": (f"extends: {BASE}\nparameters:\n  threat_level: .nan\n", ["parameters.threat_level", "finite"]),
+    "inf": (f"extends: {BASE}\nparameters:\n  weights:\n    trade: .inf\n", ["parameters.weights.trade", "finite"]),
+    "unknown_power_in_format": (f"extends: {BASE}\nformats:\n  CSTO:\n    convenors: [XXX]\n",
+                                ["formats.CSTO.convenors", "unknown power code 'XXX'"]),
+    "unknown_power": (f"extends: {BASE}\npowers:\n  IND:\n    budget_usd_bn_per_year: 1\n", ["powers.IND", "unknown power code"]),
+    "unknown_format_in_event": (f"extends: {BASE}\nevents_add:\n  - {{at: 2024-01, type: format_open, format: CAX}}\n",
+                                ["events[0].format", "unknown format code 'CAX'"]),
+    "unknown_state_in_event": (
+        f"extends: {BASE}\nevents_add:\n  - {{at: 2024-01, type: corridor, power: CHN, states: [AFG], strength: 0.1}}\n",
+        ["events[0].states", "unknown state code 'AFG'"]),
+    "event_before_start": (f"extends: {BASE}\nevents_add:\n  - {{at: 2020-01, type: threat, level: 0.5}}\n",
+                           ["events[0].at", "before the start"]),
+    "event_after_horizon": (f"extends: {BASE}\nevents_add:\n  - {{at: 2040-01, type: threat, level: 0.5}}\n",
+                            ["events[0].at", "after the horizon"]),
+    "extends_missing": ("extends: nowhere.yaml\nname: x\n", ["extends", "'nowhere.yaml' not found"]),
+    "empty_file": ("", ["empty"]),
+    "top_level_list": ("- a\n- b\n", ["top level must be a mapping"]),
+    "shares_do_not_sum": (f"extends: {BASE}\npowers:\n  USA:\n    instrument_shares: {{investment: 0.9, security: 0.2, "
+                          "diplomacy: 0.3}\n", ["powers.USA.instrument_shares", "sum to 1"]),
+}
+
+
+def _assert_one_line_error(capsys, rc, path, needles):
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1, err
+    assert str(path) in err, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_scenario_is_refused_with_one_line(case, tmp_path, capsys):
+    text, needles = CASES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    rc = main(["run", str(path), "--out", str(out), "--quiet", "--runs", "1"])
+    _assert_one_line_error(capsys, rc, path, needles)
+    assert not out.exists()
+
+
+def test_extends_cycle(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\n")
+    rc = main(["check", str(tmp_path / "a.yaml")])
+    _assert_one_line_error(capsys, rc, tmp_path / "a.yaml", ["extends", "cycle", "a.yaml -> b.yaml -> a.yaml"])
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    rc = main(["run", "--runs", "1", "--steps", "2", "--quiet", "--out", str(blocker / "out")])
+    _assert_one_line_error(capsys, rc, blocker / "out", ["--out", "is a file"])
+    rc = main(["run", "--runs", "1", "--steps", "2", "--quiet", "--out", "/proc/greatgame-test"])
+    _assert_one_line_error(capsys, rc, "/proc/greatgame-test", ["--out", "cannot write"])
+
+
+def test_existing_output_is_kept_without_force(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    rc = main(["run", "--runs", "1", "--steps", "2", "--quiet", "--out", str(out)])
+    _assert_one_line_error(capsys, rc, out, ["not empty", "--force"])
+    assert (out / "precious.txt").read_text() == "keep me"
+    assert main(["run", "--runs", "1", "--steps", "2", "--quiet", "--out", str(out), "--force"]) == 0
+    assert not (out / "precious.txt").exists() and (out / "influence.parquet").exists()
+
+
+def test_error_has_no_traceback_in_a_real_process(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: {BASE}\nsteps: -3\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "check", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert "steps" in proc.stderr and "out of range" in proc.stderr

@@ -1,0 +1,45 @@
+"""Scheduled shocks change what they should."""
+
+import numpy as np
+
+from model import GreatGameModel, load_scenario
+from model.allocation import effective_budget
+
+from .conftest import SCENARIOS
+
+
+def test_sanctions_shrink_effective_budget():
+    full = effective_budget(np.array([1.0]), np.array([1.0]), np.array([0.0]), 0.4)
+    hit = effective_budget(np.array([1.0]), np.array([1.0]), np.array([1.0]), 0.4)
+    assert hit[0] == 0.6 * full[0]
+
+
+def test_sanctions_event_lowers_russian_capacity_and_spending(baseline):
+    tight = load_scenario(SCENARIOS / "sanctions_tighten.yaml")
+    a = GreatGameModel(baseline, runs=4, steps=8).run()
+    b = GreatGameModel(tight, runs=4, steps=8).run()
+    rus = a.powers.index("RUS")
+    assert b.sanctions[rus] > a.sanctions[rus]
+    assert b.spending[:, :, rus].sum() < a.spending[:, :, rus].sum()
+    # and Russia's regional influence ends lower than in the baseline in every paired run
+    assert (b.regional_total[:, rus] < a.regional_total[:, rus]).all()
+
+
+def test_format_can_start_mid_run(baseline):
+    sc = baseline.with_overrides({"formats.CA-Russia.active": False})
+    sc = load_scenario({**sc.raw, "events": [{"at": "2024-01", "type": "format_open", "format": "CA-Russia"}],
+                        "powers": {**sc.raw["powers"], "RUS": {**sc.raw["powers"]["RUS"], "template": ""}}})
+    m = GreatGameModel(sc, runs=4, steps=12).run()
+    f = m.formats.index("CA-Russia")
+    opened_at = sc.step_of(2024, 1)
+    assert not m.recorder.active[:opened_at, :, f].any()
+    assert m.recorder.active[opened_at:, :, f].all()
+
+
+def test_budget_event_raises_spending(baseline):
+    us = load_scenario(SCENARIOS / "us_reengages.yaml")
+    a = GreatGameModel(baseline, runs=2, steps=10).run()
+    b = GreatGameModel(us, runs=2, steps=10).run()
+    usa = a.powers.index("USA")
+    assert b.spending[:, :, usa].sum() > 2.5 * a.spending[:, :, usa].sum()
+    assert (b.regional_total[:, usa] > a.regional_total[:, usa]).all()
