@@ -4,6 +4,8 @@
   python run.py                                   # the 2022 baseline, its default runs, into results/baseline
   python run.py run scenarios/us_reengages.yaml --runs 500 --seed 7 --out results/us
   python run.py check scenarios/china_deepens.yaml
+  python run.py batch experiments/compare_scenarios.yaml --jobs 2
+  python run.py compare results/compare_scenarios --reference baseline
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
 """
@@ -71,6 +73,44 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from experiments.compare import compare
+    from experiments.runner import run_experiment
+    from experiments.spec import load_experiment
+
+    if args.jobs < 1:
+        raise ValueError("--jobs must be at least 1")
+    if args.scheduler and args.engine != "dask":
+        raise ValueError("--scheduler goes with --engine dask")
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else ROOT / "results" / exp.name
+    man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
+                         resume=args.resume, force=args.force, progress=not args.quiet)
+    session = man["sessions"][-1]
+    print(f"\nExperiment '{exp.name}': {man['design_points']} design points x {man['replicates']} replicates "
+          f"= {man['runs_total']} runs")
+    print(f"  this session: {session['runs_run']} runs in {session['wall_time_s']:.1f} s "
+          f"({session['runs_per_s'] or 0:.1f} runs/s, engine {args.engine}, {args.jobs} worker(s))")
+    print(f"  done {man['runs_done']}, failed {man['runs_failed']}" + (" (tracebacks in parts/runs: column error)"
+                                                                      if man["runs_failed"] else ""))
+    if not args.no_compare:
+        files = compare(out)
+        print(f"  comparison: {files['report']} and {out / 'compare'}/")
+    print(f"Wrote {out}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from experiments.compare import compare
+
+    out = Path(args.outdir)
+    if not (out / "manifest.json").exists():
+        raise ValueError(f"{out}: no manifest.json here; run `python run.py batch EXPERIMENT.yaml --out {out}` first")
+    files = compare(out, reference=args.reference)
+    print(f"Wrote {files['report']} and {out / 'compare'}/ ({', '.join(sorted(p.name for p in files.values()))})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,6 +137,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("scenario", help="scenario YAML")
     check.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a value before checking")
     check.set_defaults(func=cmd_check)
+    batch = sub.add_parser("batch", help="run an experiment (scenarios x design x replicates) into a Parquet store",
+                           description="Run EXPERIMENT.yaml: every design point x replicate, in lockstep chunks, on "
+                           "local processes or Dask; results stream to OUT/parts/ as Parquet, failed runs are "
+                           "recorded with their traceback, --resume continues an interrupted batch. Then writes "
+                           "the comparison (OUT/report.md, OUT/compare/).")
+    batch.add_argument("experiment", help="experiment YAML (see experiments/*.yaml)")
+    batch.add_argument("--jobs", type=int, default=1, help="worker processes (default 1: in this process)")
+    batch.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local process pool, or Dask (needs the [dask] extra)")
+    batch.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster with --jobs workers)")
+    batch.add_argument("--out", help="output folder (default: results/<experiment name>)")
+    batch.add_argument("--resume", action="store_true", help="continue an interrupted batch in --out")
+    batch.add_argument("--force", action="store_true", help="delete a non-empty --out and start over")
+    batch.add_argument("--no-compare", action="store_true", help="skip the comparison step")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(func=cmd_batch)
+    comp = sub.add_parser("compare", help="fan charts, statistics and report.md for a finished batch",
+                          description="Compare the scenarios of a batch folder: fan charts, outcome distributions, "
+                          "differences from the reference with bootstrap 95%% intervals and Mann-Whitney tests, "
+                          "probabilities, Sobol indices or LHS rankings, and OUT/report.md.")
+    comp.add_argument("outdir", help="a folder written by `run.py batch`")
+    comp.add_argument("--reference", help="reference scenario name (default: the experiment's)")
+    comp.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -23,7 +23,6 @@ from typing import Any
 from tqdm import tqdm
 
 from .core import GreatGameModel
-from .plots import plot_all
 from .results import Results
 from .scenario import Scenario, load_scenario
 from .yamlio import ScenarioError
@@ -100,6 +99,8 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
         results.influence_table().to_parquet(tmp / "influence.parquet", index=False)
         results.status_table().to_parquet(tmp / "status.parquet", index=False)
         results.trade_table().to_parquet(tmp / "trade.parquet", index=False)
+        from .plots import plot_all
+
         plot_all(results, tmp)
         manifest: dict[str, Any] = {
             "scenario": scenario.raw, "scenario_file": scenario.source, "seed": seed,

@@ -93,7 +93,8 @@ def load_scenario(source: str | Path | dict, overrides: dict[str, Any] | None = 
 def build_scenario(data: dict, file: str) -> Scenario:
     """Validate a resolved mapping (schema, codes, sums, event dates) and build the Scenario."""
     for key, known in (("powers", KNOWN_POWERS), ("states", KNOWN_STATES)):
-        for code in data.get(key) or {} if isinstance(data.get(key), dict) else {}:
+        codes_given = data.get(key) if isinstance(data.get(key), dict) else {}
+        for code in codes_given:
             if code not in known:
                 raise ScenarioError(file, f"{key}.{code}", f"unknown {key[:-1]} code; the data cover {', '.join(known)}")
     raw = check_value(SCENARIO, data, "", file)

@@ -75,6 +75,13 @@ class ListOf:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """Any value, checked elsewhere (for sections with their own validator)."""
+
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class Event:
     """One scheduled event; its fields depend on `type` (see EVENT_TYPES)."""
 
@@ -281,6 +288,8 @@ def check_value(spec: Any, value: Any, path: str, file: str | None) -> Any:
         return [check_value(spec.item, v, f"{path}[{i}]", file) for i, v in enumerate(value)]
     if isinstance(spec, Event):
         return check_event(value, path, file)
+    if isinstance(spec, Raw):
+        return value
     raise TypeError(spec)
 
 

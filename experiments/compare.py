@@ -1,0 +1,398 @@
+"""Comparison and analysis of an experiment folder: fan charts, outcome distributions, differences from the
+reference with bootstrap intervals and tests, Sobol indices, LHS rankings, and a report.md that ties them together.
+
+Everything reads the store table by table, with column selections and filters, so memory stays bounded by one
+scenario's regional trajectories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow.dataset as ds  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from model.plots import FALLBACK_COLOURS  # noqa: E402
+
+from .store import Store  # noqa: E402
+
+N_BOOT = 2000
+BOOT_SEED = 12345
+
+
+def _colour(power: str) -> str:
+    return FALLBACK_COLOURS.get(power, "#555555")
+
+
+def _regional_paths(store: Store, designs: list[int]) -> pd.DataFrame:
+    """Regional influence rows (design, replicate, step, date, power, influence) of some design points."""
+    f = (ds.field("state") == "REGION") & ds.field("design").isin(designs)
+    return store.read("influence", columns=["design", "replicate", "step", "date", "power", "influence"], filter_expr=f)
+
+
+def _fan(ax: plt.Axes, x: pd.DatetimeIndex, m: np.ndarray, colour: str, label: str, singles: int = 5) -> None:
+    """Median, 50% and 90% bands of m (T, runs) and a few faint single runs."""
+    q = np.nanquantile(m, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    for k in range(min(singles, m.shape[1])):
+        ax.plot(x, m[:, k], color=colour, alpha=0.25, linewidth=0.6)
+    ax.fill_between(x, q[0], q[4], color=colour, alpha=0.14, linewidth=0)
+    ax.fill_between(x, q[1], q[3], color=colour, alpha=0.28, linewidth=0)
+    ax.plot(x, q[2], color=colour, linewidth=2, label=label)
+
+
+def _date_axis(ax: plt.Axes) -> None:
+    ax.xaxis.set_major_locator(mdates.YearLocator(2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.grid(alpha=0.3)
+
+
+def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
+    """fan_regional.png: one panel per scenario, regional influence of each power (all design points pooled)."""
+    scenarios = list(dict.fromkeys(design["scenario"]))
+    cols = min(4, len(scenarios))
+    rows = -(-len(scenarios) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), dpi=110, sharex=True, sharey=True,
+                             squeeze=False)
+    top = 0.0
+    for i, sc in enumerate(scenarios):
+        ax = axes.ravel()[i]
+        df = _regional_paths(store, design.loc[design["scenario"] == sc, "design"].tolist())
+        if df.empty:
+            ax.set_title(f"{sc} (no runs)")
+            continue
+        x = pd.to_datetime(sorted(df["date"].astype(str).unique()))
+        for power in sorted(df["power"].astype(str).unique(), key=lambda p: ["RUS", "CHN", "USA"].index(p)
+                            if p in ("RUS", "CHN", "USA") else 9):
+            sub = df[df["power"] == power]
+            m = sub.pivot_table(index="step", columns=["design", "replicate"], values="influence").to_numpy()
+            _fan(ax, x, m, _colour(power), power)
+            top = max(top, float(np.nanmax(m)))
+        ax.set_title(sc, fontsize=10)
+        _date_axis(ax)
+    for ax in axes.ravel()[len(scenarios):]:
+        ax.axis("off")
+    axes[0, 0].set_ylim(0, top * 1.1)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("regional influence (0-1)", fontsize=8)
+    handles = {h.get_label(): h for ax in axes.ravel() for h in ax.get_legend_handles_labels()[0]}
+    fig.legend(handles.values(), handles.keys(), loc="upper right", ncol=len(handles), frameon=False, fontsize=9)
+    fig.suptitle("Regional influence by scenario: median, 50% and 90% bands, five single runs", fontsize=11, x=0.4)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    path = out / "fan_regional.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
+    """fan_states.png: rows = states, columns = powers; a median line with a 50% band per scenario."""
+    scenarios = list(dict.fromkeys(design["scenario"]))
+    cmap = plt.get_cmap("tab10")
+    frames = []
+    for sc in scenarios:
+        f = (ds.field("state") != "REGION") & ds.field("design").isin(design.loc[design["scenario"] == sc,
+                                                                                  "design"].tolist())
+        df = store.read("influence", columns=["step", "date", "power", "state", "influence"], filter_expr=f)
+        if df.empty:
+            continue
+        q = df.groupby(["state", "power", "step"], observed=True)["influence"].quantile([0.25, 0.5, 0.75]).unstack()
+        q["scenario"] = sc
+        frames.append(q.reset_index())
+    allq = pd.concat(frames)
+    dates = sorted(store.read("influence", columns=["date"], filter_expr=ds.field("state") == "REGION")["date"]
+                   .astype(str).unique())
+    states = sorted(allq["state"].astype(str).unique())
+    powers = [p for p in ("RUS", "CHN", "USA", "EU", "TUR") if p in set(allq["power"].astype(str))]
+    fig, axes = plt.subplots(len(states), len(powers), figsize=(3.6 * len(powers), 2.3 * len(states)), dpi=100,
+                             sharex=True, sharey=True, squeeze=False)
+    x_all = pd.to_datetime(dates)
+    for i, s in enumerate(states):
+        for j, p in enumerate(powers):
+            ax = axes[i, j]
+            for k, sc in enumerate(scenarios):
+                sub = allq[(allq["state"] == s) & (allq["power"] == p) & (allq["scenario"] == sc)]
+                if sub.empty:
+                    continue
+                x = x_all[sub["step"].to_numpy()]
+                ax.fill_between(x, sub[0.25], sub[0.75], color=cmap(k % 10), alpha=0.15, linewidth=0)
+                ax.plot(x, sub[0.5], color=cmap(k % 10), linewidth=1.2, label=sc)
+            if i == 0:
+                ax.set_title(p, fontsize=10)
+            if j == 0:
+                ax.set_ylabel(s)
+            _date_axis(ax)
+    handles = {h.get_label(): h for ax in axes.ravel() for h in ax.get_legend_handles_labels()[0]}
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), frameon=False,
+               fontsize=9)
+    fig.suptitle("Influence by state (rows) and power (columns): median and 50% band per scenario", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    path = out / "fan_states.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -> Path:
+    """outcomes.png: box plots of each outcome by scenario."""
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    scenarios = list(dict.fromkeys(outcomes["scenario"]))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.0 * rows), dpi=100, squeeze=False)
+    for i, name in enumerate(names):
+        ax = axes.ravel()[i]
+        data = [outcomes.loc[outcomes["scenario"] == sc, name].dropna().to_numpy() for sc in scenarios]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(scenarios) + 1), scenarios, rotation=35, ha="right", fontsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    fig.suptitle("Horizon outcomes by scenario (boxes: quartiles, whiskers: 1.5 IQR)", fontsize=11)
+    fig.tight_layout()
+    path = out / "outcomes.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
+    """Each scenario's difference from the reference in the mean of each outcome, a bootstrap 95% interval
+    (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed) and a two-sided Mann-Whitney U test."""
+    rows = []
+    ref = outcomes[outcomes["scenario"] == reference]
+    for sc in dict.fromkeys(outcomes["scenario"]):
+        if sc == reference:
+            continue
+        cur = outcomes[outcomes["scenario"] == sc]
+        for name in names:
+            x, y = cur[name].dropna().to_numpy(), ref[name].dropna().to_numpy()
+            row: dict[str, Any] = {"scenario": sc, "outcome": name, "mean": np.mean(x) if len(x) else np.nan,
+                                   "reference_mean": np.mean(y) if len(y) else np.nan, "n": len(x), "n_reference": len(y)}
+            row["difference"] = row["mean"] - row["reference_mean"]
+            if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
+                boot = stats.bootstrap((x, y), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
+                                       n_resamples=N_BOOT, method="percentile", vectorized=True,
+                                       rng=np.random.default_rng(BOOT_SEED))
+                row["ci_low"], row["ci_high"] = boot.confidence_interval
+                row["p_value"] = stats.mannwhitneyu(x, y, alternative="two-sided").pvalue
+            else:
+                row["ci_low"] = row["ci_high"] = row["difference"]
+                row["p_value"] = 1.0 if len(x) and len(y) and np.all(x == x[0]) and np.all(y == x[0]) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def probabilities(outcomes: pd.DataFrame, names: list[str], first_lead_step_2030: int | None) -> pd.DataFrame:
+    """Probabilities users ask for, per scenario, with Jeffreys 95% intervals: China ahead of Russia at the
+    horizon; China ahead of Russia by 2030 (from the first-lead step)."""
+    rows = []
+    for sc in dict.fromkeys(outcomes["scenario"]):
+        cur = outcomes[outcomes["scenario"] == sc]
+        checks = {}
+        if {"regional_influence_CHN", "regional_influence_RUS"} <= set(names):
+            checks["P(China ahead of Russia regionally at the horizon)"] = (
+                cur["regional_influence_CHN"] > cur["regional_influence_RUS"]).to_numpy()
+        if "first_lead_CHN_RUS" in names and first_lead_step_2030 is not None:
+            checks["P(China ahead of Russia regionally by 2030)"] = (
+                cur["first_lead_CHN_RUS"].fillna(1e9) <= first_lead_step_2030).to_numpy()
+        for label, hits in checks.items():
+            k, n = int(hits.sum()), len(hits)
+            lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
+            rows.append({"scenario": sc, "question": label, "probability": k / n if n else np.nan,
+                         "ci_low": 0.0 if k == 0 else lo, "ci_high": 1.0 if k == n else hi, "n": n})
+    return pd.DataFrame(rows)
+
+
+def sobol_table(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str], names: list[str], n: int,
+                out: Path) -> tuple[pd.DataFrame, Path | None]:
+    """First- and total-order Sobol indices with bootstrap 95% intervals (scipy.stats.sobol_indices) of the mean
+    outcome over replicates at each design point; a table and a bar chart."""
+    rows = []
+    means = outcomes.groupby("design")[names].mean()
+    d = len(params)
+    for sc in dict.fromkeys(design["scenario"]):
+        dsg = design[design["scenario"] == sc].set_index("design")
+        blocks = {b: means.reindex(dsg.index[dsg["block"] == b]).to_numpy().T for b in ["A", "B"] +
+                  [f"AB{i}" for i in range(d)]}
+        if any(np.isnan(v).any() for v in blocks.values()):
+            continue  # failed runs leave holes; Sobol estimates need every point
+        res = stats.sobol_indices(func={"f_A": blocks["A"], "f_B": blocks["B"],
+                                        "f_AB": np.stack([blocks[f"AB{i}"] for i in range(d)])}, n=n)
+        boot = res.bootstrap(confidence_level=0.95, n_resamples=500)
+        first, total = np.atleast_2d(res.first_order), np.atleast_2d(res.total_order)
+        f_ci, t_ci = boot.first_order.confidence_interval, boot.total_order.confidence_interval
+        f_lo, f_hi, t_lo, t_hi = (np.atleast_2d(a) for a in (f_ci.low, f_ci.high, t_ci.low, t_ci.high))
+        for o, name in enumerate(names):
+            for i, p in enumerate(params):
+                rows.append({"scenario": sc, "outcome": name, "parameter": p,
+                             "first_order": first[o, i], "first_low": f_lo[o, i], "first_high": f_hi[o, i],
+                             "total_order": total[o, i], "total_low": t_lo[o, i], "total_high": t_hi[o, i]})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table, None
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), dpi=100, squeeze=False, sharey=True)
+    sc0 = table["scenario"].iloc[0]
+    for ax, name in zip(axes[0], names, strict=True):
+        sub = table[(table["outcome"] == name) & (table["scenario"] == sc0)]
+        y = np.arange(len(sub))
+        ax.barh(y - 0.2, sub["first_order"], height=0.4, label="first order",
+                xerr=[sub["first_order"] - sub["first_low"], sub["first_high"] - sub["first_order"]])
+        ax.barh(y + 0.2, sub["total_order"], height=0.4, label="total order",
+                xerr=[sub["total_order"] - sub["total_low"], sub["total_high"] - sub["total_order"]])
+        ax.set_yticks(y, [p.split(".")[-1] for p in sub["parameter"]])
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0, 0].legend(fontsize=8, frameon=False)
+    fig.suptitle(f"Sobol indices with bootstrap 95% intervals (scenario '{sc0}')", fontsize=11)
+    fig.tight_layout()
+    path = out / "sobol.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return table, path
+
+
+def lhs_ranking(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str], names: list[str]) -> pd.DataFrame:
+    """For each outcome, parameters ranked by |Spearman rho| between the parameter and the point's mean outcome,
+    with the p-value of the correlation and the standardised regression coefficient."""
+    rows = []
+    means = outcomes.groupby("design")[names].mean()
+    for sc in dict.fromkeys(design["scenario"]):
+        dsg = design[design["scenario"] == sc].set_index("design")
+        X = dsg[params].to_numpy(dtype=float)
+        for name in names:
+            y = means[name].reindex(dsg.index).to_numpy()
+            ok = np.isfinite(y)
+            if ok.sum() < 3 or np.ptp(y[ok]) == 0:
+                continue
+            Xs = (X[ok] - X[ok].mean(0)) / X[ok].std(0)
+            ys = (y[ok] - y[ok].mean()) / y[ok].std()
+            src = np.linalg.lstsq(np.column_stack([np.ones(ok.sum()), Xs]), ys, rcond=None)[0][1:]
+            for i, p in enumerate(params):
+                rho, pv = stats.spearmanr(X[ok, i], y[ok])
+                rows.append({"scenario": sc, "outcome": name, "parameter": p, "spearman_rho": rho, "p_value": pv,
+                             "src": src[i]})
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["rank"] = table.groupby(["scenario", "outcome"])["spearman_rho"].transform(
+            lambda s: s.abs().rank(ascending=False, method="first")).astype(int)
+        table = table.sort_values(["scenario", "outcome", "rank"])
+    return table
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.3g}"
+
+
+def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: pd.DataFrame,
+               lhs: pd.DataFrame) -> list[str]:
+    out = []
+    for _, r in sobol.loc[sobol.groupby("outcome")["total_order"].idxmax()].iterrows() if not sobol.empty else []:
+        out.append(f"`{r['outcome']}` depends most on `{r['parameter']}` (total-order Sobol index "
+                   f"{r['total_order']:.2f}, 95% CI {r['total_low']:.2f}-{r['total_high']:.2f}; first order "
+                   f"{r['first_order']:.2f}).")
+    for _, r in lhs[lhs["rank"] == 1].iterrows() if not lhs.empty else []:
+        direction = "raises" if r["spearman_rho"] > 0 else "lowers"
+        out.append(f"Across the Latin hypercube, a higher `{r['parameter']}` {direction} `{r['outcome']}` most "
+                   f"(Spearman rho {r['spearman_rho']:.2f}, p = {r['p_value']:.2g}).")
+    if diff.empty:
+        return out
+    sig = diff[(diff["p_value"] < 0.01) & (diff["outcome"].str.startswith("regional_influence"))]
+    for _, r in sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(6).iterrows():
+        power = r["outcome"].rsplit("_", 1)[-1]
+        word = "higher" if r["difference"] > 0 else "lower"
+        out.append(f"In `{r['scenario']}`, {power}'s regional influence at the horizon is {abs(r['difference']):.3f} "
+                   f"{word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}; "
+                   f"Mann-Whitney p = {r['p_value']:.2g}).")
+    if not sig.shape[0] and not diff.empty:
+        out.append(f"No scenario moves regional influence at the horizon away from `{reference}` at p < 0.01.")
+    if not probs.empty:
+        top = probs.sort_values("probability", ascending=False).iloc[0]
+        out.append(f"The highest probability of the question '{top['question']}' is {top['probability']:.2f} "
+                   f"in `{top['scenario']}` (95% interval {top['ci_low']:.2f}-{top['ci_high']:.2f}).")
+    return out
+
+
+def _markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    if df.empty:
+        return "_(none)_"
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        cells = [format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v) for v in r]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def compare(out_dir: str | Path, reference: str | None = None) -> dict[str, Path]:
+    """Write the comparison files into OUT/compare/ and OUT/report.md; return their paths."""
+    store = Store(out_dir)
+    root = Path(out_dir)
+    man = store.read_json("manifest.json")
+    design = pd.read_parquet(root / "design.parquet")
+    reference = reference or man.get("reference") or design["scenario"].iloc[0]
+    if reference not in set(design["scenario"]):
+        raise ValueError(f"--reference {reference!r} is not a scenario of this experiment "
+                         f"({', '.join(dict.fromkeys(design['scenario']))})")
+    out = root / "compare"
+    out.mkdir(exist_ok=True)
+    oc = store.read("outcomes")
+    names = [o["name"] for o in man["outcomes"]]
+    oc = oc.merge(design[["design", "scenario"]], on="design")
+    files: dict[str, Path] = {}
+    files["fan_regional"] = fan_charts(store, design, out)
+    files["fan_states"] = state_multiples(store, design, out)
+    continuous = [n for n in names if not n.startswith("status_")][:9]
+    files["outcomes"] = outcome_distributions(oc, continuous or names[:9], out)
+    diff = differences(oc, names, reference)
+    diff.to_csv(out / "differences.csv", index=False)
+    (out / "differences.md").write_text(_markdown(diff) + "\n", encoding="utf-8")
+    files["differences"] = out / "differences.csv"
+    start = man.get("start_date")
+    step_2030 = None
+    if start:
+        y, m = int(start[:4]), int(start[5:7])
+        step_2030 = -(-((2030 - y) * 12 + (1 - m)) // man.get("step_months", 3))
+    probs = probabilities(oc, names, step_2030)
+    probs.to_csv(out / "probabilities.csv", index=False)
+    files["probabilities"] = out / "probabilities.csv"
+    params = man.get("design_parameters") or []
+    sobol, lhs = pd.DataFrame(), pd.DataFrame()
+    cont_names = [n for n in names if not n.startswith("status_")] or names
+    if man.get("design_method") == "sobol" and params:
+        sobol, path = sobol_table(oc, design, params, cont_names, int(man["sobol_n"]), out)
+        sobol.to_csv(out / "sobol.csv", index=False)
+        files["sobol"] = out / "sobol.csv"
+        if path:
+            files["sobol_png"] = path
+    if man.get("design_method") == "lhs" and params:
+        lhs = lhs_ranking(oc, design, params, cont_names)
+        lhs.to_csv(out / "lhs_ranking.csv", index=False)
+        files["lhs_ranking"] = out / "lhs_ranking.csv"
+    report = [f"# Experiment `{man['experiment']}`", "",
+              f"{man.get('runs_done', '?')} runs done, {man.get('runs_failed', 0)} failed; "
+              f"{man['design_points']} design points x {man['replicates']} replicates; seed {man['seed']}; "
+              f"reference scenario `{reference}`. Written {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", "",
+              "## What differs", "", *[f"- {s}" for s in _sentences(diff, probs, reference, sobol, lhs)], "",
+              "## Regional influence", "", "![fan charts](compare/fan_regional.png)", "",
+              "![states](compare/fan_states.png)", "", "## Horizon outcomes", "", "![outcomes](compare/outcomes.png)", "",
+              f"## Differences from `{reference}` (mean, bootstrap 95% CI, Mann-Whitney p)", "",
+              _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value"]]
+                        if not diff.empty else diff), "",
+              "## Probabilities (Jeffreys 95% intervals)", "", _markdown(probs), ""]
+    if not sobol.empty:
+        report += ["## Sobol indices", "", "![sobol](compare/sobol.png)", "", _markdown(sobol), ""]
+    if not lhs.empty:
+        report += ["## Which parameters move each outcome (LHS, |Spearman rho|)", "",
+                   _markdown(lhs[lhs["rank"] <= 3]), ""]
+    (root / "report.md").write_text("\n".join(report), encoding="utf-8")
+    files["report"] = root / "report.md"
+    return files

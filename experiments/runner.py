@@ -1,0 +1,282 @@
+"""Running an experiment: tasks of runs advanced in lockstep, sent to any `concurrent.futures.Executor`.
+
+Engines: in-process (one job), a local process pool (`jobs` > 1), or Dask (`engine='dask'`, a scheduler address
+or a LocalCluster). A task is (design point, a range of replicates); its runs use spawn keys (d, r), so results do
+not depend on the engine, the number of workers or the chunk size. Tables stream to the store as tasks finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from model.api import _git_commit, _versions
+from model.core import GreatGameModel
+from model.results import Results
+from model.scenario import Scenario
+
+from .spec import Experiment, Outcome, file_hash
+from .store import Store
+
+FAIL_ENV = "GREATGAME_INJECT_FAILURE"  # "d:r,d:r": make these runs raise (to exercise failure handling)
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    design: int
+    replicates: tuple[int, ...]
+    scenario: Scenario
+    seed: int
+    steps: int | None
+    record: str
+    outcomes: tuple[Outcome, ...]
+
+
+class SerialExecutor(Executor):
+    """Runs each task at submission, in this process (the one-job engine)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def _injected(design: int, replicates: tuple[int, ...]) -> None:
+    spec = os.environ.get(FAIL_ENV, "")
+    for item in filter(None, spec.split(",")):
+        d, r = (int(x) for x in item.split(":"))
+        if d == design and r in replicates:
+            raise RuntimeError(f"injected failure in design {d} replicate {r} ({FAIL_ENV})")
+
+
+def _simulate(task: Task, replicates: tuple[int, ...]) -> Results:
+    _injected(task.design, replicates)
+    model = GreatGameModel(task.scenario, spawn_keys=[(task.design, r) for r in replicates], rng=task.seed,
+                           steps=task.steps).run()
+    res = Results.from_model(model, run_numbers=np.array(replicates))
+    bad = ~np.isfinite(res.influence[..., -1]).all(axis=(0, 2, 3))
+    if bad.any():
+        raise FloatingPointError(f"non-finite influence in replicates {list(np.array(replicates)[bad])}")
+    return res
+
+
+def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.ndarray]:
+    """One value per run for each outcome (NaN where the scenario lacks a code the outcome names)."""
+    out: dict[str, np.ndarray] = {}
+    n = len(res.runs)
+    reg = res.influence[:, :, -1, :, -1]  # (T, R, P)
+    for o in outcomes:
+        a = o.args
+        try:
+            if o.type == "regional_influence":
+                v = reg[-1, :, res.powers.index(a["power"])]
+            elif o.type == "influence":
+                s = len(res.states) if a["state"] == "REGION" else res.states.index(a["state"])
+                v = res.influence[-1, :, s, res.powers.index(a["power"]), -1]
+            elif o.type == "first_lead":
+                lead = reg[:, :, res.powers.index(a["leader"])] > reg[:, :, res.powers.index(a["follower"])]
+                v = np.where(lead.any(axis=0), lead.argmax(axis=0), np.nan).astype(float)
+            elif o.type == "status":
+                v = res.status[-1, :, res.states.index(a["state"]), res.formats.index(a["format"])].astype(float)
+            else:  # turnover
+                j = res.powers.index(a["partner"])
+                t = res.turnover[-1, :, :, j]
+                v = t.sum(axis=1) if a["state"] == "REGION" else t[:, res.states.index(a["state"])]
+        except ValueError:
+            v = np.full(n, np.nan)
+        out[o.name] = np.asarray(v, dtype=float)
+    return out
+
+
+def _tables(task: Task, res: Results) -> dict[str, pd.DataFrame]:
+    last = res.steps
+    keep = None if task.record == "full" else [0, last]
+    inf = res.influence_table()
+    if task.record != "full":
+        inf = inf[["run", "step", "date", "power", "state", "influence"]]
+    st, tr = res.status_table(), res.trade_table()
+    if keep is not None:
+        st, tr = st[st["step"].isin(keep)], tr[tr["step"].isin(keep)]
+    tables = {}
+    for name, df in (("influence", inf), ("status", st), ("trade", tr)):
+        df = df.rename(columns={"run": "replicate"}).reset_index(drop=True)
+        df.insert(0, "design", np.int32(task.design))
+        tables[name] = df
+    oc = pd.DataFrame({"design": np.int32(task.design), "replicate": res.runs.astype(np.int64),
+                       **outcome_values(res, task.outcomes)})
+    tables["outcomes"] = oc
+    return tables
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run a task; if the chunk fails, run its replicates one by one so that only failing runs are lost."""
+    t0 = time.perf_counter()
+    pieces: list[dict[str, pd.DataFrame]] = []
+    status: dict[int, str | None] = {}
+    try:
+        pieces.append(_tables(task, _simulate(task, task.replicates)))
+        status = {r: None for r in task.replicates}
+    except Exception:  # noqa: BLE001 - isolate the failing runs
+        for r in task.replicates:
+            try:
+                pieces.append(_tables(task, _simulate(task, (r,))))
+                status[r] = None
+            except Exception:  # noqa: BLE001 - recorded in the run table
+                status[r] = traceback.format_exc()
+    seconds = time.perf_counter() - t0
+    tables = {k: pd.concat([p[k] for p in pieces], ignore_index=True) for k in pieces[0]} if pieces else {}
+    tables["runs"] = pd.DataFrame({
+        "design": np.int32(task.design), "replicate": np.array(task.replicates, dtype=np.int64),
+        "seed": np.int64(task.seed), "spawn_key": [f"{task.design},{r}" for r in task.replicates],
+        "status": ["done" if status[r] is None else "failed" for r in task.replicates],
+        "error": [status[r] or "" for r in task.replicates], "task": task.task_id,
+        "seconds": seconds / len(task.replicates)})
+    parts = {name: _parquet_bytes(df) for name, df in tables.items() if len(df) or name == "runs"}
+    return {"task_id": task.task_id, "parts": parts, "runs": tables["runs"][["status"]]}
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    """Encode a table in the worker, so that the parent only writes bytes (and a remote worker needs no disk)."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
+    """Tasks for every (design point, replicate) not yet recorded, in chunks of consecutive replicates."""
+    tasks = []
+    for p in exp.points:
+        missing = [r for r in range(exp.replicates) if (p.index, r) not in done]
+        for i in range(0, len(missing), exp.chunk):
+            reps = tuple(missing[i: i + exp.chunk])
+            tid = f"d{p.index:05d}-r{reps[0]:07d}-{reps[-1]:07d}"
+            tasks.append(Task(tid, p.index, reps, p.scenario, exp.seed, exp.steps, exp.record, exp.outcomes))
+    return tasks
+
+
+def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Executor, Any]:
+    """The executor for an engine, and an object to close afterwards (a Dask client) or None."""
+    if engine == "dask":
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise ValueError("--engine dask needs the optional extra: pip install -e '.[dask]'") from None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            client = Client(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                         dashboard_address=None))
+        return client.get_executor(), client
+    if jobs <= 1:
+        return SerialExecutor(), None
+    # fork while this process runs no other thread: workers inherit the imported model and start at once.
+    # Otherwise (a thread is running, e.g. in a notebook) a forkserver with the model preloaded.
+    if threading.active_count() == 1:
+        ctx = get_context("fork")
+    else:
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(["model", "experiments.runner"])
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    pool.submit(os.getpid).result()  # start the workers now, before any thread (pyarrow, tqdm) exists
+    return pool, None
+
+
+def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str = "local",
+                   scheduler: str | None = None, resume: bool = False, force: bool = False,
+                   progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) an experiment into `out`; returns the final manifest."""
+    store = Store(out)
+    store.open(resume=resume, force=force)
+    try:
+        executor, closer = make_executor(engine, jobs, scheduler)
+        try:
+            return _run(exp, store, executor, engine, jobs, scheduler, resume, progress)
+        finally:
+            if closer is not None:
+                closer.close()
+            else:
+                executor.shutdown(wait=True, cancel_futures=True)
+    finally:
+        store.close()
+
+
+def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: int, scheduler: str | None,
+         resume: bool, progress: bool) -> dict[str, Any]:
+    started = dt.datetime.now(dt.UTC)
+    manifest: dict[str, Any] = {}
+    if resume and (store.root / "manifest.json").exists():
+        manifest = store.read_json("manifest.json")
+        if manifest.get("design_hash") != exp.design_hash():
+            from model.yamlio import ScenarioError
+
+            raise ScenarioError(exp.source, "", f"differs from the experiment in {store.root} (other design, seed, "
+                                "scenarios or outcomes); only `replicates` may change on --resume")
+    store.drop_uncommitted()
+    runs_done = store.read("runs", columns=["design", "replicate"])
+    done = set(zip(runs_done["design"].tolist(), runs_done["replicate"].tolist(), strict=True))
+    tasks = plan_tasks(exp, done)
+    total = len(exp.points) * exp.replicates
+    manifest.update({
+        "experiment": exp.name, "experiment_file": exp.source, "experiment_sha256": file_hash(exp.source),
+        "design_hash": exp.design_hash(), "experiment_spec": exp.raw, "design_method": exp.method,
+        "design_parameters": list(exp.design_parameters), "sobol_n": exp.sobol_n, "reference": exp.reference,
+        "design_points": len(exp.points), "replicates": exp.replicates, "runs_total": total, "seed": exp.seed,
+        "seed_rule": "run (d, r) uses numpy.random.SeedSequence(seed, spawn_key=(d, r))", "record": exp.record,
+        "outcomes": [{"name": o.name, "type": o.type, **o.args} for o in exp.outcomes],
+        "versions": _versions(), "git_commit": _git_commit(), "engine": engine, "workers": jobs,
+        "scheduler": scheduler, "status": "running",
+        "start_date": exp.points[0].scenario.date_of(0).isoformat(), "step_months": exp.points[0].scenario.step_months})
+    manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.replicates)
+                                                                                            for t in tasks)})
+    store.write_json("manifest.json", manifest)
+    store.write_frame(store.root / "design.parquet", pd.DataFrame(exp.design_table()))
+    t0 = time.perf_counter()
+    n_new, failed = 0, 0
+    bar = tqdm(total=total, initial=len(done), unit="run", disable=not progress, desc=exp.name, smoothing=0.1)
+    try:
+        pending: set[Future] = set()
+        queue = list(tasks)
+        limit = 2 * max(jobs, 1) + 1
+        while queue or pending:
+            while queue and len(pending) < limit:
+                pending.add(executor.submit(run_task, queue.pop(0)))
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                result = fut.result()
+                store.write_task(result["task_id"], result["parts"])
+                runs = result["runs"]
+                n_new += len(runs)
+                failed += int((runs["status"] == "failed").sum())
+                bar.update(len(runs))
+                if failed:
+                    bar.set_postfix(failed=failed)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t0
+    all_runs = store.read("runs", columns=["status"])
+    manifest["sessions"][-1].update({"end": dt.datetime.now(dt.UTC).isoformat(), "runs_run": n_new,
+                                     "wall_time_s": round(wall, 3),
+                                     "runs_per_s": round(n_new / wall, 2) if wall > 0 else None})
+    manifest.update({"status": "complete", "runs_done": int((all_runs["status"] == "done").sum()),
+                     "runs_failed": int((all_runs["status"] == "failed").sum()),
+                     "start": manifest["sessions"][0]["start"], "end": manifest["sessions"][-1]["end"],
+                     "runs_per_s": manifest["sessions"][-1]["runs_per_s"]})
+    store.write_json("manifest.json", manifest)
+    return manifest

@@ -1,0 +1,246 @@
+"""Experiment files: what varies (scenarios, a design over parameters), how many replicates, what is measured.
+
+An experiment YAML is validated once into an `Experiment`: the list of design points (each a validated Scenario
+with its overrides), replicates, the root seed and the outcomes. Run (design point d, replicate r) draws from
+`SeedSequence(seed, spawn_key=(d, r))`, so adding replicates later leaves earlier runs unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.scenario import Scenario, load_scenario
+from model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value
+from model.yamlio import ScenarioError, read_yaml
+
+OUTCOME_TYPES: dict[str, dict[str, Any]] = {
+    "regional_influence": {"power": Text()},
+    "influence": {"power": Text(), "state": Text()},
+    "first_lead": {"leader": Text(), "follower": Text()},
+    "status": {"state": Text(), "format": Text()},
+    "turnover": {"state": Text(), "partner": Text()},
+}
+
+EXPERIMENT = Fields({
+    "name": Text("experiment name"),
+    "description": Text(),
+    "scenarios": Codes("scenario file", "scenario files, relative to the experiment file"),
+    "reference": Text("name of the reference scenario for comparisons (default: the first)"),
+    "replicates": Num(1, 10**7, "runs", "replicates per design point", integer=True),
+    "steps": Num(1, 10000, "steps", "steps per run (default: each scenario's)", integer=True),
+    "seed": Num(0, 2**63 - 1, "integer", "root seed", integer=True),
+    "chunk": Num(1, 100000, "runs", "runs advanced in lockstep per task", integer=True),
+    "record": Choice(("compact", "full"), "compact: influence totals every step, status and trade at start and "
+                     "horizon; full: every table every step with channels"),
+    "design": Fields({
+        "method": Choice(("grid", "lhs", "sobol"), "design method"),
+        "points": Num(1, 10**6, "points", "LHS points, or the Sobol base sample n (a power of 2)", integer=True),
+        "seed": Num(0, 2**63 - 1, "integer", "seed of the design sampler (default: the root seed)", integer=True),
+        "parameters": Raw("scenario key -> {low, high, scale} or {values}"),
+    }, optional=frozenset({"points", "seed"})),
+    "outcomes": ListOf(Raw(), "outcomes to summarise"),
+}, optional=frozenset({"description", "reference", "steps", "chunk", "record", "design", "outcomes"}))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scalar per run: `type` with its codes, measured at the horizon (or the first step of a lead)."""
+
+    name: str
+    type: str
+    args: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    index: int
+    scenario_name: str
+    scenario_file: str
+    point: int
+    block: str
+    values: dict[str, float]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    source: str
+    raw: dict
+    points: tuple[DesignPoint, ...]
+    replicates: int
+    seed: int
+    steps: int | None
+    chunk: int
+    record: str
+    outcomes: tuple[Outcome, ...]
+    reference: str
+    method: str | None
+    design_parameters: tuple[str, ...]
+    sobol_n: int | None
+
+    def design_hash(self) -> str:
+        """Hash of everything that determines the runs except the number of replicates (so adding replicates can
+        resume an existing store)."""
+        body = {k: v for k, v in self.raw.items() if k != "replicates"}
+        body["_points"] = [(p.scenario_name, p.values) for p in self.points]
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def design_table(self) -> list[dict[str, Any]]:
+        return [{"design": p.index, "scenario": p.scenario_name, "scenario_file": p.scenario_file,
+                 "point": p.point, "block": p.block, **p.values} for p in self.points]
+
+
+def _param_spec(value: Any, path: str, file: str, method: str) -> dict:
+    if not isinstance(value, dict):
+        raise ScenarioError(file, path, "must be a mapping such as {low: 0.5, high: 2.0} or {values: [1, 2]}")
+    if method == "grid":
+        if set(value) != {"values"} or not isinstance(value["values"], list) or not value["values"]:
+            raise ScenarioError(file, path, "a grid parameter needs exactly `values: [..]` (a non-empty list)")
+        return {"values": [check_value(Num(), v, f"{path}.values[{i}]", file) for i, v in enumerate(value["values"])]}
+    spec = Fields({"low": Num(), "high": Num(), "scale": Choice(("linear", "log"))}, optional=frozenset({"scale"}))
+    out = check_value(spec, value, path, file)
+    if not out["low"] < out["high"]:
+        raise ScenarioError(file, path, f"low ({out['low']}) must be below high ({out['high']})")
+    if out.get("scale") == "log" and out["low"] <= 0:
+        raise ScenarioError(file, path, "a log scale needs low > 0")
+    return out
+
+
+def _scale(u: np.ndarray, spec: dict) -> np.ndarray:
+    lo, hi = spec["low"], spec["high"]
+    if spec.get("scale") == "log":
+        return np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
+    return lo + u * (hi - lo)
+
+
+def design_points(method: str | None, params: dict[str, dict], points: int | None, seed: int,
+                  file: str) -> tuple[list[tuple[str, dict[str, float]]], int | None]:
+    """(block label, parameter values) of every design point, in order; and the Sobol base n."""
+    if not method:
+        return [("base", {})], None
+    names = list(params)
+    if method == "grid":
+        combos = itertools.product(*[params[k]["values"] for k in names])
+        return [("grid", dict(zip(names, map(float, c), strict=True))) for c in combos], None
+    if not points:
+        raise ScenarioError(file, "design.points", f"a {method} design needs `points`")
+    from scipy.stats import qmc
+
+    d = len(names)
+    if method == "lhs":
+        u = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(points)
+        vals = np.column_stack([_scale(u[:, i], params[k]) for i, k in enumerate(names)])
+        return [("lhs", dict(zip(names, map(float, row), strict=True))) for row in vals], None
+    if points & (points - 1):
+        raise ScenarioError(file, "design.points", f"a Sobol design needs a power of 2, got {points}")
+    u = qmc.Sobol(d=2 * d, scramble=True, rng=np.random.default_rng(seed)).random(points)
+    a = np.column_stack([_scale(u[:, i], params[k]) for i, k in enumerate(names)])
+    b = np.column_stack([_scale(u[:, d + i], params[k]) for i, k in enumerate(names)])
+    blocks = [("A", a), ("B", b)]
+    for i in range(d):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append((f"AB{i}", ab))
+    out = [(label, dict(zip(names, map(float, row), strict=True))) for label, m in blocks for row in m]
+    return out, points
+
+
+def _outcome(value: Any, path: str, file: str) -> Outcome:
+    if not isinstance(value, dict) or value.get("type") not in OUTCOME_TYPES:
+        kind = value.get("type") if isinstance(value, dict) else value
+        raise ScenarioError(file, f"{path}.type", f"unknown outcome type {kind!r}" + _closest(str(kind), list(OUTCOME_TYPES)))
+    spec = OUTCOME_TYPES[value["type"]]
+    allowed = set(spec) | {"type", "name"}
+    for key in value:
+        if key not in allowed:
+            raise ScenarioError(file, f"{path}.{key}", "unknown key" + _closest(str(key), sorted(allowed)))
+    args = {k: check_value(s, value.get(k), f"{path}.{k}", file) for k, s in spec.items()}
+    name = value.get("name") or "_".join([value["type"], *args.values()])
+    return Outcome(str(name), value["type"], args)
+
+
+def default_outcomes(sc: Scenario) -> list[Outcome]:
+    """Regional influence of every power at the horizon, the first step China leads Russia, every status."""
+    out = [Outcome(f"regional_influence_{p}", "regional_influence", {"power": p}) for p in sc.powers]
+    if "CHN" in sc.powers and "RUS" in sc.powers:
+        out.append(Outcome("first_lead_CHN_RUS", "first_lead", {"leader": "CHN", "follower": "RUS"}))
+    out += [Outcome(f"status_{s}_{f}", "status", {"state": s, "format": f}) for s in sc.states for f in sc.formats]
+    return out
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file; every scenario and design point is validated here, once."""
+    path = Path(path)
+    file = str(path)
+    data = read_yaml(path)
+    raw = check_value(EXPERIMENT, data, "", file)
+    scenarios = []
+    for i, rel in enumerate(raw["scenarios"]):
+        sp = (path.parent / rel).resolve()
+        if not sp.exists():
+            raise ScenarioError(file, f"scenarios[{i}]", f"scenario file '{rel}' not found (looked in {sp.parent})")
+        scenarios.append((rel, load_scenario(sp)))
+    names = [sc.name for _, sc in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
+    seed = raw["seed"]
+    method, params, points = None, {}, None
+    if "design" in raw:
+        method = raw["design"]["method"]
+        given = raw["design"]["parameters"]
+        if not isinstance(given, dict) or not given:
+            raise ScenarioError(file, "design.parameters", "a design needs at least one parameter")
+        params = {str(k): _param_spec(v, f"design.parameters.{k}", file, method) for k, v in given.items()}
+        points = raw["design"].get("points")
+    pts, sobol_n = design_points(method, params, points, raw["design"].get("seed", seed) if method else seed, file)
+    design: list[DesignPoint] = []
+    for rel, sc in scenarios:
+        for j, (block, values) in enumerate(pts):
+            try:
+                sc_d = sc.with_overrides(values) if values else sc
+            except ScenarioError as exc:
+                where = f"design.parameters.{exc.path}"
+                if "unknown key" in exc.reason:
+                    hint = _closest(exc.path, _leaf_paths(sc.raw))
+                    raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
+                raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
+            design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d))
+    outcomes = ([_outcome(v, f"outcomes[{i}]", file) for i, v in enumerate(raw["outcomes"])]
+                if raw.get("outcomes") else default_outcomes(scenarios[0][1]))
+    base = scenarios[0][1]
+    for i, o in enumerate(outcomes):
+        for key, code in o.args.items():
+            pool = {"power": base.powers, "leader": base.powers, "follower": base.powers, "partner": base.powers,
+                    "state": (*base.states, "REGION") if o.type in ("influence", "turnover") else base.states,
+                    "format": base.formats}[key]
+            if code not in pool:
+                raise ScenarioError(file, f"outcomes[{i}].{key}", f"unknown code '{code}' (valid: {', '.join(pool)})")
+    if len({o.name for o in outcomes}) != len(outcomes):
+        raise ScenarioError(file, "outcomes", "two outcomes share a name")
+    reference = raw.get("reference", names[0])
+    if reference not in names:
+        raise ScenarioError(file, "reference", f"'{reference}' is not one of the scenarios ({', '.join(names)})")
+    steps = raw.get("steps")
+    return Experiment(raw["name"], file, data, tuple(design), raw["replicates"], seed, steps,
+                      raw.get("chunk", 64), raw.get("record", "compact"), tuple(outcomes), reference, method,
+                      tuple(params), sobol_n)
+
+
+def _leaf_paths(node: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of every numeric leaf of a scenario mapping (for 'did you mean' hints)."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))]
+    return [prefix] if isinstance(node, (int, float)) and not isinstance(node, bool) else []
+
+
+def file_hash(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+

@@ -1,0 +1,184 @@
+"""Batch experiments: seed stability, identical results across engines and workers, resume after a kill,
+failed-run recording, the lock, and the comparison outputs."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.compare import compare
+from experiments.runner import FAIL_ENV, run_experiment
+from experiments.spec import load_experiment
+from experiments.store import Store
+from model import ScenarioError
+from run import main
+
+from .conftest import ROOT, SCENARIOS
+
+TABLES = ("influence", "status", "trade", "outcomes")
+
+
+def write_experiment(folder: Path, name: str = "exp", replicates: int = 6, chunk: int = 3, steps: int = 6,
+                     extra: str = "") -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(f"""name: {name}
+scenarios: [{SCENARIOS / 'baseline.yaml'}, {SCENARIOS / 'sanctions_tighten.yaml'}]
+replicates: {replicates}
+steps: {steps}
+seed: 99
+chunk: {chunk}
+{extra}""")
+    return path
+
+
+def table(out: Path, name: str) -> pd.DataFrame:
+    df = Store(out).read(name)
+    keys = [c for c in ("design", "replicate", "step", "power", "state", "format", "partner") if c in df.columns]
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype(str)
+    return df.sort_values(keys).reset_index(drop=True)
+
+
+def assert_same_data(a: Path, b: Path) -> None:
+    for name in TABLES:
+        pd.testing.assert_frame_equal(table(a, name), table(b, name), check_dtype=False)
+
+
+def test_adding_replicates_leaves_earlier_runs_unchanged(tmp_path):
+    small = load_experiment(write_experiment(tmp_path, "small", replicates=3))
+    big = load_experiment(write_experiment(tmp_path, "big", replicates=5, chunk=5))
+    run_experiment(small, tmp_path / "s", progress=False)
+    run_experiment(big, tmp_path / "b", progress=False)
+    for name in TABLES:
+        s, b = table(tmp_path / "s", name), table(tmp_path / "b", name)
+        pd.testing.assert_frame_equal(s, b[b["replicate"] < 3].reset_index(drop=True), check_dtype=False)
+    # and --resume with more replicates only runs the new ones
+    grown = load_experiment(write_experiment(tmp_path, "small", replicates=5))
+    man = run_experiment(grown, tmp_path / "s", resume=True, progress=False)
+    assert man["sessions"][-1]["runs_run"] == 2 * 2
+    assert_same_data(tmp_path / "s", tmp_path / "b")
+
+
+def test_serial_pool_and_dask_give_identical_results(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, replicates=4, chunk=2))
+    run_experiment(exp, tmp_path / "serial", jobs=1, progress=False)
+    run_experiment(exp, tmp_path / "pool", jobs=2, progress=False)
+    pytest.importorskip("dask.distributed")
+    run_experiment(exp, tmp_path / "dask", jobs=2, engine="dask", progress=False)
+    assert_same_data(tmp_path / "serial", tmp_path / "pool")
+    assert_same_data(tmp_path / "serial", tmp_path / "dask")
+
+
+def test_resume_after_kill_loses_no_run_and_repeats_none(tmp_path):
+    path = write_experiment(tmp_path, replicates=60, chunk=2, steps=20)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "batch", str(path), "--out", str(out), "--quiet",
+                             "--no-compare"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs_dir = out / "parts" / "runs"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not runs_dir.exists() or len(list(runs_dir.glob("*.parquet"))) < 5):
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    committed = len(list(runs_dir.glob("*.parquet")))
+    assert 5 <= committed < 60, "the kill should land midway"
+    exp = load_experiment(path)
+    man = run_experiment(exp, out, resume=True, progress=False)
+    assert man["sessions"][-1]["runs_run"] == 120 - 2 * committed
+    runs = Store(out).read("runs")
+    assert len(runs) == 120 and not runs.duplicated(["design", "replicate"]).any()
+    assert (runs["status"] == "done").all()
+    run_experiment(exp, tmp_path / "clean", progress=False)
+    assert_same_data(out, tmp_path / "clean")
+
+
+def test_failed_run_is_recorded_and_batch_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setenv(FAIL_ENV, "1:2")
+    exp = load_experiment(write_experiment(tmp_path, replicates=4, chunk=4))
+    man = run_experiment(exp, tmp_path / "out", progress=False)
+    assert man["runs_done"] == 7 and man["runs_failed"] == 1
+    runs = Store(tmp_path / "out").read("runs").set_index(["design", "replicate"])
+    assert runs.loc[(1, 2), "status"] == "failed"
+    assert "injected failure in design 1 replicate 2" in runs.loc[(1, 2), "error"]
+    assert (runs.drop(index=(1, 2))["status"] == "done").all()
+    oc = Store(tmp_path / "out").read("outcomes")
+    assert len(oc) == 7 and not ((oc["design"] == 1) & (oc["replicate"] == 2)).any()
+    # the runs next to the failing one are the same as in a batch without failure
+    monkeypatch.delenv(FAIL_ENV)
+    run_experiment(exp, tmp_path / "ok", progress=False)
+    good = table(tmp_path / "ok", "outcomes")
+    good = good[~((good["design"] == 1) & (good["replicate"] == 2))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table(tmp_path / "out", "outcomes"), good, check_dtype=False)
+
+
+def test_second_writer_is_refused(tmp_path):
+    first = Store(tmp_path / "out")
+    first.open(resume=False, force=False)
+    try:
+        with pytest.raises(ScenarioError, match="another batch is writing this folder"):
+            Store(tmp_path / "out").open(resume=True, force=False)
+    finally:
+        first.close()
+
+
+def test_existing_folder_needs_resume_or_force(tmp_path, capsys):
+    path = write_experiment(tmp_path, replicates=2, chunk=2, steps=3)
+    assert main(["batch", str(path), "--out", str(tmp_path / "o"), "--quiet", "--no-compare"]) == 0
+    capsys.readouterr()
+    assert main(["batch", str(path), "--out", str(tmp_path / "o"), "--quiet", "--no-compare"]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra,needles", [
+    ("design:\n  method: lhs\n  points: 4\n  parameters:\n    parameters.weights.hedgin: {low: 0.1, high: 1}\n",
+     ["design.parameters.parameters.weights.hedgin", "has no parameter", "did you mean 'parameters.weights.hedging'"]),
+    ("design:\n  method: sobol\n  points: 6\n  parameters:\n    parameters.weights.trade: {low: 0.1, high: 1}\n",
+     ["design.points", "power of 2"]),
+    ("design:\n  method: lhs\n  points: 4\n  parameters:\n    parameters.revision_rate: {low: 0.5, high: 2}\n",
+     ["design.parameters.parameters.revision_rate", "out of range"]),
+    ("outcomes:\n  - {type: regional_influence, power: IND}\n", ["outcomes[0].power", "unknown code 'IND'"]),
+    ("replicats: 3\n", ["replicats", "did you mean 'replicates'"]),
+])
+def test_bad_experiment_is_refused_with_one_line(tmp_path, capsys, extra, needles):
+    path = write_experiment(tmp_path, extra=extra)
+    out = tmp_path / "o"
+    assert main(["batch", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err
+    for needle in needles:
+        assert needle in err, err
+    assert not out.exists()
+
+
+def test_compare_writes_tables_figures_and_report(tmp_path):
+    path = write_experiment(tmp_path, replicates=6, chunk=6, steps=8)
+    run_experiment(load_experiment(path), tmp_path / "o", progress=False)
+    files = compare(tmp_path / "o")
+    diff = pd.read_csv(files["differences"])
+    assert {"scenario", "outcome", "difference", "ci_low", "ci_high", "p_value"} <= set(diff.columns)
+    row = diff[(diff["scenario"] == "sanctions_tighten") & (diff["outcome"] == "regional_influence_RUS")].iloc[0]
+    assert row["difference"] < 0 and row["ci_low"] <= row["difference"] <= row["ci_high"] and row["p_value"] < 0.05
+    for key in ("fan_regional", "fan_states", "outcomes", "report"):
+        assert files[key].stat().st_size > 0
+    report = files["report"].read_text()
+    assert "sanctions_tighten" in report and "compare/fan_regional.png" in report
+
+
+def test_sobol_design_gives_indices(tmp_path):
+    extra = ("design:\n  method: sobol\n  points: 4\n  parameters:\n    parameters.weights.sovereignty: "
+             "{low: 0.5, high: 1.5}\n    parameters.weights.trade: {low: 0.5, high: 1.5}\n"
+             "outcomes:\n  - {type: regional_influence, power: RUS}\n")
+    path = write_experiment(tmp_path, replicates=2, chunk=2, steps=6, extra=extra)
+    exp = load_experiment(path)
+    assert len(exp.points) == 2 * 4 * (2 + 2)
+    run_experiment(exp, tmp_path / "o", progress=False)
+    files = compare(tmp_path / "o")
+    sob = pd.read_csv(files["sobol"])
+    assert set(sob["parameter"]) == {"parameters.weights.sovereignty", "parameters.weights.trade"}
+    assert {"first_order", "total_order", "total_low", "total_high"} <= set(sob.columns)
