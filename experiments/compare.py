@@ -26,6 +26,7 @@ from model.plots import FALLBACK_COLOURS  # noqa: E402
 from .store import Store  # noqa: E402
 
 N_BOOT = 2000
+BOOT_MAX_N = 5000  # above this many runs per scenario, a normal interval replaces the bootstrap
 BOOT_SEED = 12345
 
 
@@ -70,10 +71,10 @@ def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
             ax.set_title(f"{sc} (no runs)")
             continue
         x = pd.to_datetime(sorted(df["date"].astype(str).unique()))
+        df = df.sort_values(["power", "design", "replicate", "step"])
         for power in sorted(df["power"].astype(str).unique(), key=lambda p: ["RUS", "CHN", "USA"].index(p)
                             if p in ("RUS", "CHN", "USA") else 9):
-            sub = df[df["power"] == power]
-            m = sub.pivot_table(index="step", columns=["design", "replicate"], values="influence").to_numpy()
+            m = df.loc[df["power"] == power, "influence"].to_numpy().reshape(-1, len(x)).T  # (T, runs)
             _fan(ax, x, m, _colour(power), power)
             top = max(top, float(np.nanmax(m)))
         ax.set_title(sc, fontsize=10)
@@ -98,15 +99,18 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
     scenarios = list(dict.fromkeys(design["scenario"]))
     cmap = plt.get_cmap("tab10")
     frames = []
+    states_all = [s for s in store.read("status", columns=["state"], filter_expr=ds.field("step") == 0)["state"]
+                  .astype(str).unique()]
     for sc in scenarios:
-        f = (ds.field("state") != "REGION") & ds.field("design").isin(design.loc[design["scenario"] == sc,
-                                                                                  "design"].tolist())
-        df = store.read("influence", columns=["step", "date", "power", "state", "influence"], filter_expr=f)
-        if df.empty:
-            continue
-        q = df.groupby(["state", "power", "step"], observed=True)["influence"].quantile([0.25, 0.5, 0.75]).unstack()
-        q["scenario"] = sc
-        frames.append(q.reset_index())
+        designs = design.loc[design["scenario"] == sc, "design"].tolist()
+        for state in states_all:  # one state at a time: memory stays at one state's rows
+            f = (ds.field("state") == state) & ds.field("design").isin(designs)
+            df = store.read("influence", columns=["step", "power", "influence"], filter_expr=f)
+            if df.empty:
+                continue
+            q = df.groupby(["power", "step"], observed=True)["influence"].quantile([0.25, 0.5, 0.75]).unstack()
+            q["scenario"], q["state"] = sc, state
+            frames.append(q.reset_index())
     allq = pd.concat(frames)
     dates = sorted(store.read("influence", columns=["date"], filter_expr=ds.field("state") == "REGION")["date"]
                    .astype(str).unique())
@@ -166,7 +170,8 @@ def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -
 
 def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
     """Each scenario's difference from the reference in the mean of each outcome, a bootstrap 95% interval
-    (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed) and a two-sided Mann-Whitney U test."""
+    (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed; the normal interval above 5,000 runs per
+    scenario) and a two-sided Mann-Whitney U test."""
     rows = []
     ref = outcomes[outcomes["scenario"] == reference]
     for sc in dict.fromkeys(outcomes["scenario"]):
@@ -179,13 +184,20 @@ def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.
                                    "reference_mean": np.mean(y) if len(y) else np.nan, "n": len(x), "n_reference": len(y)}
             row["difference"] = row["mean"] - row["reference_mean"]
             if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
-                boot = stats.bootstrap((x, y), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
-                                       n_resamples=N_BOOT, method="percentile", vectorized=True,
-                                       rng=np.random.default_rng(BOOT_SEED))
-                row["ci_low"], row["ci_high"] = boot.confidence_interval
+                if max(len(x), len(y)) <= BOOT_MAX_N:
+                    boot = stats.bootstrap((x, y), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
+                                           n_resamples=N_BOOT, method="percentile", vectorized=True, batch=100,
+                                           rng=np.random.default_rng(BOOT_SEED))
+                    row["ci_low"], row["ci_high"] = boot.confidence_interval
+                    row["ci_method"] = "bootstrap"
+                else:  # large samples: the bootstrap and the normal interval agree; the latter is instant
+                    se = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+                    row["ci_low"], row["ci_high"] = row["difference"] - 1.96 * se, row["difference"] + 1.96 * se
+                    row["ci_method"] = "normal"
                 row["p_value"] = stats.mannwhitneyu(x, y, alternative="two-sided").pvalue
             else:
                 row["ci_low"] = row["ci_high"] = row["difference"]
+                row["ci_method"] = "constant"
                 row["p_value"] = 1.0 if len(x) and len(y) and np.all(x == x[0]) and np.all(y == x[0]) else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
@@ -213,7 +225,7 @@ def probabilities(outcomes: pd.DataFrame, names: list[str], first_lead_step_2030
 
 
 def sobol_table(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str], names: list[str], n: int,
-                out: Path) -> tuple[pd.DataFrame, Path | None]:
+                out: Path, figure: bool = True) -> tuple[pd.DataFrame, Path | None]:
     """First- and total-order Sobol indices with bootstrap 95% intervals (scipy.stats.sobol_indices) of the mean
     outcome over replicates at each design point; a table and a bar chart."""
     rows = []
@@ -237,7 +249,7 @@ def sobol_table(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str],
                              "first_order": first[o, i], "first_low": f_lo[o, i], "first_high": f_hi[o, i],
                              "total_order": total[o, i], "total_low": t_lo[o, i], "total_high": t_hi[o, i]})
     table = pd.DataFrame(rows)
-    if table.empty:
+    if table.empty or not figure:
         return table, None
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), dpi=100, squeeze=False, sharey=True)
     sc0 = table["scenario"].iloc[0]
@@ -332,8 +344,9 @@ def _markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join(lines)
 
 
-def compare(out_dir: str | Path, reference: str | None = None) -> dict[str, Path]:
-    """Write the comparison files into OUT/compare/ and OUT/report.md; return their paths."""
+def compare(out_dir: str | Path, reference: str | None = None, figures: bool = True) -> dict[str, Path]:
+    """Write the comparison files into OUT/compare/ and OUT/report.md; return their paths. figures=False writes
+    the tables and the report only."""
     store = Store(out_dir)
     root = Path(out_dir)
     man = store.read_json("manifest.json")
@@ -348,10 +361,11 @@ def compare(out_dir: str | Path, reference: str | None = None) -> dict[str, Path
     names = [o["name"] for o in man["outcomes"]]
     oc = oc.merge(design[["design", "scenario"]], on="design")
     files: dict[str, Path] = {}
-    files["fan_regional"] = fan_charts(store, design, out)
-    files["fan_states"] = state_multiples(store, design, out)
     continuous = [n for n in names if not n.startswith("status_")][:9]
-    files["outcomes"] = outcome_distributions(oc, continuous or names[:9], out)
+    if figures:
+        files["fan_regional"] = fan_charts(store, design, out)
+        files["fan_states"] = state_multiples(store, design, out)
+        files["outcomes"] = outcome_distributions(oc, continuous or names[:9], out)
     diff = differences(oc, names, reference)
     diff.to_csv(out / "differences.csv", index=False)
     (out / "differences.md").write_text(_markdown(diff) + "\n", encoding="utf-8")
@@ -368,7 +382,7 @@ def compare(out_dir: str | Path, reference: str | None = None) -> dict[str, Path
     sobol, lhs = pd.DataFrame(), pd.DataFrame()
     cont_names = [n for n in names if not n.startswith("status_")] or names
     if man.get("design_method") == "sobol" and params:
-        sobol, path = sobol_table(oc, design, params, cont_names, int(man["sobol_n"]), out)
+        sobol, path = sobol_table(oc, design, params, cont_names, int(man["sobol_n"]), out, figures)
         sobol.to_csv(out / "sobol.csv", index=False)
         files["sobol"] = out / "sobol.csv"
         if path:

@@ -31,6 +31,7 @@ from model.scenario import Scenario
 from .spec import Experiment, Outcome, file_hash
 from .store import Store
 
+tqdm.monitor_interval = 0  # no monitor thread, so that the local pool can fork a single-threaded process
 FAIL_ENV = "GREATGAME_INJECT_FAILURE"  # "d:r,d:r": make these runs raise (to exercise failure handling)
 
 
@@ -155,7 +156,9 @@ def run_task(task: Task) -> dict[str, Any]:
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
     """Encode a table in the worker, so that the parent only writes bytes (and a remote worker needs no disk)."""
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    # dictionary encoding only where values repeat (codes, dates): trying it on floats costs time and saves nothing
+    dict_cols = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    df.to_parquet(buf, index=False, use_dictionary=dict_cols, compression="lz4")
     return buf.getvalue()
 
 
@@ -169,6 +172,17 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
             tid = f"d{p.index:05d}-r{reps[0]:07d}-{reps[-1]:07d}"
             tasks.append(Task(tid, p.index, reps, p.scenario, exp.seed, exp.steps, exp.record, exp.outcomes))
     return tasks
+
+
+def _os_threads() -> int:
+    """Threads of this process as the OS counts them (native pools such as pyarrow's included)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return threading.active_count() + 1  # unknown: assume threads, use the forkserver
 
 
 def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Executor, Any]:
@@ -188,7 +202,7 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
         return SerialExecutor(), None
     # fork while this process runs no other thread: workers inherit the imported model and start at once.
     # Otherwise (a thread is running, e.g. in a notebook) a forkserver with the model preloaded.
-    if threading.active_count() == 1:
+    if _os_threads() == 1:
         ctx = get_context("fork")
     else:
         ctx = get_context("forkserver")

@@ -179,9 +179,10 @@ class GreatGameModel(mesa.Model):
         self.engagement[:, :, f] = 0.0
 
     def _apply_events(self, step: int) -> None:
-        for ev in self.events:
-            if ev["step"] != step:
-                continue
+        due = [ev for ev in self.events if ev["step"] == step]
+        if not due and step > 0:
+            return
+        for ev in due:
             kind = ev["type"]
             j = self.powers.index(ev["power"]) if ev.get("power") not in (None, "all") else None
             if kind == "sanctions":

@@ -67,7 +67,7 @@ class Results:
         flat = self.influence.reshape(T * R * S1 * P, -1)
         df = pd.DataFrame({
             "run": self.runs[r].astype(np.int64), "step": t.astype(np.int32),
-            "date": pd.Categorical(np.asarray(self.dates)[t], categories=self.dates),
+            "date": pd.Categorical.from_codes(t, self.dates),
             "power": pd.Categorical.from_codes(p, self.powers),
             "state": pd.Categorical.from_codes(s, [*self.states, "REGION"]),
             "influence": flat[:, -1]})
@@ -81,7 +81,7 @@ class Results:
         t, r, s, f = self._grid(T, R, S, F)
         return pd.DataFrame({
             "run": self.runs[r].astype(np.int64), "step": t.astype(np.int32),
-            "date": pd.Categorical(np.asarray(self.dates)[t], categories=self.dates),
+            "date": pd.Categorical.from_codes(t, self.dates),
             "state": pd.Categorical.from_codes(s, self.states),
             "format": pd.Categorical.from_codes(f, self.formats),
             "status": pd.Categorical.from_codes(self.status.ravel().astype(np.int64), LEVELS),
@@ -93,7 +93,7 @@ class Results:
         t, r, s, p = self._grid(T, R, S, P)
         return pd.DataFrame({
             "run": self.runs[r].astype(np.int64), "step": t.astype(np.int32),
-            "date": pd.Categorical(np.asarray(self.dates)[t], categories=self.dates),
+            "date": pd.Categorical.from_codes(t, self.dates),
             "state": pd.Categorical.from_codes(s, self.states),
             "partner": pd.Categorical.from_codes(p, self.powers),
             "turnover_usd_bn": self.turnover.ravel()})

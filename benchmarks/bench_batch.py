@@ -1,0 +1,104 @@
+"""Batch benchmarks, all measured in one invocation (figures are ratios within this run).
+
+    python benchmarks/bench_batch.py             # full: ~10 minutes on 2 cores
+    python benchmarks/bench_batch.py --quick     # smaller sizes, for a smoke test
+
+1. End to end, one worker, every step recorded (record: full): design -> Parquet on disk -> comparison tables
+   (figures are left out: `compare(figures=False)`), against
+   mesa.batch_run(number_processes=1, data_collection_period=1) on the same model and design
+   (2 scenarios x N replicates).
+2. Two workers against one on a 2,000-run experiment.
+3. Runs/s at 1,000, 10,000 and 50,000 runs (compact record, one worker, each in a fresh process), with the
+   process's peak resident memory.
+The last line is `ratio_vs_mesa_batch_run: X` (part 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mesa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from experiments.compare import compare  # noqa: E402
+from experiments.runner import run_experiment  # noqa: E402
+from experiments.spec import load_experiment  # noqa: E402
+from model import GreatGameModel, load_scenario  # noqa: E402
+
+SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "sanctions_tighten.yaml"]
+
+
+def experiment_file(folder: Path, name: str, replicates: int, record: str, scenarios: list[Path]) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\nscenarios: [{', '.join(map(str, scenarios))}]\nreplicates: {replicates}\n"
+                    f"seed: 1\nchunk: 250\nrecord: {record}\n")
+    return path
+
+
+def part1(tmp: Path, replicates: int) -> float:
+    exp = load_experiment(experiment_file(tmp, "e2e", replicates, "full", SCENARIOS))
+    runs = len(exp.points) * replicates
+    t0 = time.perf_counter()
+    run_experiment(exp, tmp / "e2e", jobs=1, progress=False)
+    compare(tmp / "e2e", figures=False)
+    ours = time.perf_counter() - t0
+    scs = [load_scenario(p) for p in SCENARIOS]
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(GreatGameModel, parameters={"scenario": scs, "replicate": range(replicates)}, rng=[1],
+                          number_processes=1, data_collection_period=1, max_steps=1000, display_progress=False)
+    theirs = time.perf_counter() - t0
+    print(f"[1] end to end, {runs} runs x {scs[0].steps} steps, every step recorded, one worker")
+    print(f"    greatgame batch + compare: {ours:8.2f} s {runs / ours:9.1f} runs/s")
+    print(f"    mesa.batch_run:            {theirs:8.2f} s {runs / theirs:9.1f} runs/s ({len(rows)} rows in memory)")
+    return theirs / ours
+
+
+def _batch(path: Path, out: Path, jobs: int) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of `run.py batch` in a fresh process (plus its workers' largest)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "run.py"), "batch", str(path), "--out", str(out), "--quiet",
+                    "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    return wall, max(0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss - 0 * before)
+
+
+def part2(tmp: Path, runs: int) -> None:
+    path = experiment_file(tmp, "workers", runs, "compact", SCENARIOS[:1])
+    times = {jobs: _batch(path, tmp / f"w{jobs}", jobs)[0] for jobs in (1, 2)}
+    print(f"[2] {runs} runs, compact, batch + compare in a fresh process: 1 worker {times[1]:.2f} s "
+          f"({runs / times[1]:.1f} runs/s), 2 workers {times[2]:.2f} s ({runs / times[2]:.1f} runs/s): "
+          f"speed-up {times[1] / times[2]:.2f}x")
+
+
+def part3(tmp: Path, sizes: list[int]) -> None:
+    print("[3] scaling, compact record, one worker, each in a fresh process (wall time includes start-up)")
+    for n in sizes:
+        path = experiment_file(tmp, f"scale{n}", n, "compact", SCENARIOS[:1])
+        wall, peak = _batch(path, tmp / f"s{n}", 1)
+        print(f"    {n:6d} runs: {wall:8.1f} s {n / wall:8.1f} runs/s, peak RSS so far {peak / 1024:.0f} MiB "
+              "(batch + compare)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the reported figures)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        part3(tmp, [200, 1000] if args.quick else [1000, 10000, 50000])
+        part2(tmp, 400 if args.quick else 2000)
+        ratio = part1(tmp, 50 if args.quick else 250)
+    print(f"ratio_vs_mesa_batch_run: {ratio:.1f}")
+
+
+if __name__ == "__main__":
+    main()
