@@ -34,10 +34,25 @@ def _colour(power: str) -> str:
     return FALLBACK_COLOURS.get(power, "#555555")
 
 
-def _regional_paths(store: Store, designs: list[int]) -> pd.DataFrame:
-    """Regional influence rows (design, replicate, step, date, power, influence) of some design points."""
-    f = (ds.field("state") == "REGION") & ds.field("design").isin(designs)
-    return store.read("influence", columns=["design", "replicate", "step", "date", "power", "influence"], filter_expr=f)
+def _paths(store: Store, designs: list[int], state: str, power: str) -> np.ndarray:
+    """Influence of `power` over `state` (or REGION) as a (T, runs) array, runs ordered by (design, replicate).
+    Reads only the rows and columns it needs, so memory stays at one matrix."""
+    f = (ds.field("state") == state) & (ds.field("power") == power) & ds.field("design").isin(designs)
+    tab = store.read_arrow("influence", ["design", "replicate", "step", "influence"], f)
+    if tab.num_rows == 0:
+        return np.empty((0, 0))
+    step = tab.column("step").to_numpy()
+    order = np.lexsort((tab.column("replicate").to_numpy(), tab.column("design").to_numpy(), step))
+    T = int(step.max()) + 1
+    return tab.column("influence").to_numpy()[order].reshape(T, -1)
+
+
+def _powers_and_dates(store: Store) -> tuple[list[str], pd.DatetimeIndex]:
+    first = sorted((store.parts / "influence").glob("*.parquet"))[0]
+    head = pd.read_parquet(first, columns=["date", "power"])
+    order = ["RUS", "CHN", "USA", "EU", "TUR"]
+    powers = sorted({str(p) for p in head["power"].unique()}, key=lambda p: order.index(p) if p in order else 9)
+    return powers, pd.to_datetime(sorted(head["date"].astype(str).unique()))
 
 
 def _fan(ax: plt.Axes, x: pd.DatetimeIndex, m: np.ndarray, colour: str, label: str, singles: int = 5) -> None:
@@ -64,18 +79,15 @@ def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), dpi=110, sharex=True, sharey=True,
                              squeeze=False)
     top = 0.0
+    powers, dates = _powers_and_dates(store)
     for i, sc in enumerate(scenarios):
         ax = axes.ravel()[i]
-        df = _regional_paths(store, design.loc[design["scenario"] == sc, "design"].tolist())
-        if df.empty:
-            ax.set_title(f"{sc} (no runs)")
-            continue
-        x = pd.to_datetime(sorted(df["date"].astype(str).unique()))
-        df = df.sort_values(["power", "design", "replicate", "step"])
-        for power in sorted(df["power"].astype(str).unique(), key=lambda p: ["RUS", "CHN", "USA"].index(p)
-                            if p in ("RUS", "CHN", "USA") else 9):
-            m = df.loc[df["power"] == power, "influence"].to_numpy().reshape(-1, len(x)).T  # (T, runs)
-            _fan(ax, x, m, _colour(power), power)
+        designs = design.loc[design["scenario"] == sc, "design"].tolist()
+        for power in powers:
+            m = _paths(store, designs, "REGION", power)
+            if m.size == 0:
+                continue
+            _fan(ax, dates[: m.shape[0]], m, _colour(power), power)
             top = max(top, float(np.nanmax(m)))
         ax.set_title(sc, fontsize=10)
         _date_axis(ax)
@@ -98,37 +110,29 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
     """fan_states.png: rows = states, columns = powers; a median line with a 50% band per scenario."""
     scenarios = list(dict.fromkeys(design["scenario"]))
     cmap = plt.get_cmap("tab10")
-    frames = []
-    states_all = [s for s in store.read("status", columns=["state"], filter_expr=ds.field("step") == 0)["state"]
-                  .astype(str).unique()]
+    powers, x_all = _powers_and_dates(store)
+    states = [str(x) for x in pd.read_parquet(sorted((store.parts / "status").glob("*.parquet"))[0],
+                                              columns=["state"])["state"].unique()]
+    quant: dict[tuple[str, str, str], np.ndarray] = {}
     for sc in scenarios:
         designs = design.loc[design["scenario"] == sc, "design"].tolist()
-        for state in states_all:  # one state at a time: memory stays at one state's rows
-            f = (ds.field("state") == state) & ds.field("design").isin(designs)
-            df = store.read("influence", columns=["step", "power", "influence"], filter_expr=f)
-            if df.empty:
-                continue
-            q = df.groupby(["power", "step"], observed=True)["influence"].quantile([0.25, 0.5, 0.75]).unstack()
-            q["scenario"], q["state"] = sc, state
-            frames.append(q.reset_index())
-    allq = pd.concat(frames)
-    dates = sorted(store.read("influence", columns=["date"], filter_expr=ds.field("state") == "REGION")["date"]
-                   .astype(str).unique())
-    states = sorted(allq["state"].astype(str).unique())
-    powers = [p for p in ("RUS", "CHN", "USA", "EU", "TUR") if p in set(allq["power"].astype(str))]
+        for state in states:
+            for power in powers:  # one matrix at a time: memory stays bounded
+                m = _paths(store, designs, state, power)
+                if m.size:
+                    quant[(sc, state, power)] = np.nanquantile(m, [0.25, 0.5, 0.75], axis=1)
     fig, axes = plt.subplots(len(states), len(powers), figsize=(3.6 * len(powers), 2.3 * len(states)), dpi=100,
                              sharex=True, sharey=True, squeeze=False)
-    x_all = pd.to_datetime(dates)
     for i, s in enumerate(states):
         for j, p in enumerate(powers):
             ax = axes[i, j]
             for k, sc in enumerate(scenarios):
-                sub = allq[(allq["state"] == s) & (allq["power"] == p) & (allq["scenario"] == sc)]
-                if sub.empty:
+                q = quant.get((sc, s, p))
+                if q is None:
                     continue
-                x = x_all[sub["step"].to_numpy()]
-                ax.fill_between(x, sub[0.25], sub[0.75], color=cmap(k % 10), alpha=0.15, linewidth=0)
-                ax.plot(x, sub[0.5], color=cmap(k % 10), linewidth=1.2, label=sc)
+                x = x_all[: q.shape[1]]
+                ax.fill_between(x, q[0], q[2], color=cmap(k % 10), alpha=0.15, linewidth=0)
+                ax.plot(x, q[1], color=cmap(k % 10), linewidth=1.2, label=sc)
             if i == 0:
                 ax.set_title(p, fontsize=10)
             if j == 0:

@@ -135,5 +135,10 @@ class Store:
         dataset = ds.dataset([str(f) for f in files], format="parquet")
         return dataset.to_table(columns=columns, filter=filter_expr).to_pandas()
 
+    def read_arrow(self, table: str, columns: list[str], filter_expr: Any = None) -> Any:
+        """A table as a pyarrow Table (no pandas copy), with a column selection and a filter."""
+        files = sorted((self.parts / table).glob("*.parquet"))
+        return ds.dataset([str(f) for f in files], format="parquet").to_table(columns=columns, filter=filter_expr)
+
     def read_json(self, name: str) -> dict:
         return json.loads((self.root / name).read_text(encoding="utf-8"))

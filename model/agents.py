@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from .allocation import allocate, effective_budget, should_convene
-from .choice import format_benefit, format_cost, logit_choice, power_exposure, status_utility
+from .choice import logit_choice, status_utility
 
 if TYPE_CHECKING:
     from .core import GreatGameModel
@@ -57,13 +57,7 @@ class StateAgent(mesa.Agent):
         """Compute the utility of none/partial/member in every format and draw this step's choices."""
         m, s = self.model, self.index
         pr = m.p
-        exposure = power_exposure(m.turnover[:, s], m.invest_total[:, s], m.security_leverage[:, s],
-                                  m.energy_leverage[:, s], m.remittances[s][None], m.gdp[:, s])
-        benefit = format_benefit(exposure, m.membership, m.channels, m.benefit_weights, m.threat[s])
-        dependence = (m.turnover[:, s] + m.invest_total[:, s]) / m.gdp[:, s, None]
-        share = m.influence_total[:, s] / np.maximum(m.influence_total[:, s].sum(axis=-1, keepdims=True), 1e-12)
-        cost = format_cost(m.sovereignty_cost[s], m.friction, m.sanctions_exposure, m.membership, dependence,
-                           np.broadcast_to(m.sanctions, (m.R, m.P)), pr["secondary_sanctions"], share, pr["weights"])
+        benefit, cost = m.benefit_and_cost(s)
         allowed = m.allowed[s][None] & m.active[:, :, None]
         allowed[..., 0] = True  # 'none' is always possible, also in a format that does not exist (yet)
         utility = status_utility(benefit, cost, m.status[:, s], m.depth, pr["partial_benefit_share"],

@@ -53,18 +53,46 @@ def format_cost(sovereignty: np.ndarray, friction: np.ndarray, sanctions_exposur
     return sovereignty[None] + fric + sanc + hedge
 
 
+def level_values(benefit: np.ndarray, cost: np.ndarray, partial_benefit: float, partial_cost: float) -> np.ndarray:
+    """Value of each level before switching costs, (..., 3): x_b(k) B - x_c(k) C with x_b = (0, partial_benefit, 1)
+    and x_c = (0, partial_cost, 1) (ODD eq. 4.2d)."""
+    xb = np.array([0.0, partial_benefit, 1.0])
+    xc = np.array([0.0, partial_cost, 1.0])
+    return xb * benefit[..., None] - xc * cost[..., None]
+
+
+def switching_cost(current: np.ndarray, depth: np.ndarray, join_cost: float, exit_cost: float) -> np.ndarray:
+    """Cost of moving from `current` to each level, (..., 3): join_cost x depth per level up, exit_cost x depth
+    per level down (ODD eq. 4.2d)."""
+    move = np.arange(3) - current[..., None]
+    return np.where(move > 0, join_cost * move, -exit_cost * move) * depth[..., None]
+
+
 def status_utility(benefit: np.ndarray, cost: np.ndarray, current: np.ndarray, depth: np.ndarray,
                    partial_benefit: float, partial_cost: float, join_cost: float, exit_cost: float,
                    allowed: np.ndarray) -> np.ndarray:
-    """Utility U[r, f, k] of each level (ODD eq. 4.2d): x_b(k) B - x_c(k) C - switching cost, where
-    x_b = (0, partial_benefit, 1), x_c = (0, partial_cost, 1) and the switching cost is join_cost x depth per
-    level moved up or exit_cost x depth per level moved down; levels not allowed get -inf."""
-    xb = np.array([0.0, partial_benefit, 1.0])
-    xc = np.array([0.0, partial_cost, 1.0])
-    u = xb * benefit[..., None] - xc * cost[..., None]
-    move = np.arange(3) - current[..., None]
-    u -= np.where(move > 0, join_cost * move, -exit_cost * move) * depth[..., None]
+    """Utility U[r, f, k] of each level (ODD eq. 4.2d): level value minus the switching cost from the current
+    level; levels not allowed get -inf."""
+    u = level_values(benefit, cost, partial_benefit, partial_cost) - switching_cost(current, depth, join_cost, exit_cost)
     return np.where(allowed, u, -np.inf)
+
+
+def stationary_status(values: np.ndarray, depth: np.ndarray, rationality: float, join_cost: float, exit_cost: float,
+                      allowed: np.ndarray) -> np.ndarray:
+    """Long-run distribution over levels of the sticky logit chain of eq. 4.2e with fixed level values, (..., 3).
+    The transition from c to k is softmax_k(lambda (V_k - switching(c, k))); the revision rate only scales time and
+    drops out. Used by the calibration as a fast stand-in for simulating until statuses settle."""
+    cur = np.broadcast_to(np.arange(3), values.shape[:-1] + (3,))  # (..., c)
+    sw = switching_cost(cur, depth[..., None], join_cost, exit_cost)  # (..., c, k)
+    u = np.where(allowed[..., None, :], values[..., None, :] - sw, -np.inf)
+    z = rationality * (u - u.max(axis=-1, keepdims=True))
+    m = np.exp(z)
+    m /= m.sum(axis=-1, keepdims=True)  # rows c: transition probabilities
+    a = np.swapaxes(m, -1, -2) - np.eye(3)  # (M^T - I) pi = 0
+    a[..., -1, :] = 1.0  # replace one equation by sum(pi) = 1
+    b = np.zeros(values.shape[:-1] + (3,))
+    b[..., -1] = 1.0
+    return np.linalg.solve(a, b[..., None])[..., 0]
 
 
 def logit_choice(utility: np.ndarray, rationality: float, current: np.ndarray, revision_rate: float,

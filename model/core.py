@@ -16,7 +16,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from .agents import PowerAgent, StateAgent
-from .dynamics import update_engagement, update_stock, update_trade
+from .choice import format_benefit, format_cost, power_exposure
+from .dynamics import trend_growth, update_engagement, update_stock, update_trade
 from .fundamentals import load_fundamentals, observed_status
 from .influence import influence_by_channel, leverage, regional, total_influence
 from .scenario import Scenario, load_scenario
@@ -113,6 +114,7 @@ class GreatGameModel(mesa.Model):
         self.remittances = fund.remittances_pct_gdp
         self.arms_presence = fund.arms_share + fund.military_presence
         self.growth = fund.gdp_growth_per_year
+        self.partner_growth = fund.partner_growth_per_year
         self._derive()
 
     def _derive(self) -> None:
@@ -223,6 +225,22 @@ class GreatGameModel(mesa.Model):
         self._derive()
         self._refresh_leverage()
 
+    # ----------------------------------------------------------------- choice inputs
+    def benefit_and_cost(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Benefit and cost of full membership of state s in every format, each (R, F) (ODD eq. 4.2a-c). The
+        state enters only through its data rows and its doctrine: no per-state, per-format constant."""
+        p = self.p
+        exposure = power_exposure(self.turnover[:, s], self.invest_total[:, s], self.security_leverage[:, s],
+                                  self.energy_leverage[:, s], self.remittances[s][None], self.gdp[:, s])
+        benefit = format_benefit(exposure, self.membership, self.channels, self.benefit_weights, self.threat[s])
+        dependence = (self.turnover[:, s] + self.invest_total[:, s]) / self.gdp[:, s, None]
+        total = self.influence_total[:, s]
+        share = total / np.maximum(total.sum(axis=-1, keepdims=True), 1e-12)
+        cost = format_cost(self.sovereignty_cost[s], self.friction, self.sanctions_exposure, self.membership,
+                           dependence, np.broadcast_to(self.sanctions, (self.R, self.P)), p["secondary_sanctions"],
+                           share, p["weights"])
+        return benefit, cost
+
     # ----------------------------------------------------------------- step
     def _draw(self) -> None:
         """One block of uniforms per run for this step, from that run's own stream."""
@@ -284,7 +302,9 @@ class GreatGameModel(mesa.Model):
         self.invest_added = update_stock(self.invest_added, self.spending[..., 0], dep, dt)
         self.security_added = update_stock(self.security_added, self.spending[..., 1], dep, dt)
         self.gdp = self.gdp * (1.0 + self.growth) ** dt
-        self.turnover = update_trade(self.turnover, self.growth, dt, (access - old_access).sum(axis=2),
+        trend = trend_growth(self.growth, self.partner_growth, p["trade"]["partner_growth_elasticity"],
+                             p["trade"]["reference_growth_per_year"])
+        self.turnover = update_trade(self.turnover, trend, dt, (access - old_access).sum(axis=2),
                                      p["trade"]["access_elasticity"], np.broadcast_to(self.sanctions, (self.R, self.P)),
                                      p["secondary_sanctions"], p["trade"]["sanctions_elasticity"],
                                      p["trade"]["noise_sd"], self.z_trade)

@@ -21,14 +21,23 @@ def update_stock(stock: np.ndarray, spending: np.ndarray, depreciation: float, d
     return stock * (1.0 - depreciation) ** dt + spending * dt
 
 
+def trend_growth(state_growth: np.ndarray, partner_growth: np.ndarray, partner_elasticity: float,
+                 reference_growth: float) -> np.ndarray:
+    """Trend growth of log turnover per year, (S, P) (ODD eq. 4.3c):
+    ln(1 + g_s) + beta ln(1 + g_p) - ln(1 + g_ref), from annual growth rates. With beta = 1 and g_ref = 0 this is
+    Tinbergen's naive gravity (turnover proportional to the product of the two GDPs)."""
+    return (np.log1p(state_growth)[:, None] + partner_elasticity * np.log1p(partner_growth)[None, :]
+            - np.log1p(reference_growth))
+
+
 def update_trade(turnover: np.ndarray, growth: np.ndarray, dt: float, access_change: np.ndarray,
                  access_elasticity: float, sanctions: np.ndarray, secondary: float, sanctions_elasticity: float,
                  noise_sd: float, z: np.ndarray) -> np.ndarray:
     """Turnover (US$ bn/year, shape (R, S, P)) in logs (ODD eq. 4.3c):
-    d ln T = growth_s dt + access_elasticity x d(access) - sanctions_elasticity x sanctions_p x secondary x dt
+    d ln T = growth_sp dt + access_elasticity x d(access) - sanctions_elasticity x sanctions_p x secondary x dt
              + noise_sd sqrt(dt) z,
-    where growth_s is the state's trend (nominal GDP growth) and access is the state's engagement in formats
-    that channel trade with p. z are standard normal draws (R, S, P)."""
-    d = (growth[..., None] * dt + access_elasticity * access_change
+    where growth (S, P) is the trend of `trend_growth` and access is the state's engagement in formats that
+    channel trade with p. z are standard normal draws (R, S, P)."""
+    d = (growth * dt + access_elasticity * access_change
          - sanctions_elasticity * sanctions[:, None, :] * secondary * dt + noise_sd * np.sqrt(dt) * z)
     return turnover * np.exp(d)

@@ -32,6 +32,7 @@ class Fundamentals:
     gdp_usd_bn: np.ndarray  # (S,)
     population_m: np.ndarray  # (S,)
     gdp_growth_per_year: np.ndarray  # (S,) nominal US$ GDP growth 2017->2022, compound
+    partner_growth_per_year: np.ndarray  # (P,) the powers' nominal US$ GDP growth 2017->2022, compound
     turnover_usd_bn: np.ndarray  # (S, P) goods trade turnover
     remittances_pct_gdp: np.ndarray  # (S, P) remittances received from each power, % of GDP
     debt_usd_bn: np.ndarray  # (S, P) external debt owed to the power
@@ -82,6 +83,9 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
     g17 = np.array([float(countries[(s, 2017)]["gdp_usd_bn"]) for s in states])
     g22 = np.array([float(countries[(s, 2022)]["gdp_usd_bn"]) for s in states])
     growth = (g22 / g17) ** (1 / 5) - 1
+    p17 = np.array([float(countries[(p, 2017)]["gdp_usd_bn"]) for p in powers])
+    p22 = np.array([float(countries[(p, 2022)]["gdp_usd_bn"]) for p in powers])
+    partner_growth = (p22 / p17) ** (1 / 5) - 1
 
     # Trade: best quality row (reported > mirror > estimate, first listed on ties); a missing cell is the
     # other year's value scaled by the state's GDP ratio between the years (ODD 7.2).
@@ -171,7 +175,7 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
                 presence[si[r["state"]], pi[r["partner"]]] = 0.5 * float(r["value"])
 
     energy = _energy_routes(ties, states, powers, gdp, year)
-    return Fundamentals(year, states, powers, gdp, pop, growth, turnover, remit, debt, fdi, arms, presence, energy)
+    return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, arms, presence, energy)
 
 
 def _remittance_share(shares: list[dict], mts: list[dict], totals: list[dict], year: int) -> float:

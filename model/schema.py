@@ -164,6 +164,8 @@ PARAMETERS = Fields({
         "sanctions_elasticity": Num(0, 10, "log-turnover per year per unit", "trade lost to secondary sanctions"),
         "noise_sd": Num(0, 1, "log-turnover per sqrt(year)", "random trade shocks"),
         "growth_source": Choice(("gdp_2017_2022",), "trend growth of turnover"),
+        "partner_growth_elasticity": Num(0, 3, "elasticity", "weight of the partner's GDP growth in trade growth"),
+        "reference_growth_per_year": Num(-0.5, 0.5, "per year", "growth subtracted from trade trend (0: naive gravity)"),
     }),
     "investment": Fields({
         "depreciation_per_year": Num(0, 1, "share per year", "decay of the investment and security stocks"),
