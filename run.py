@@ -111,6 +111,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from experiments.calibration import calibrate
+    from model.scenario import load_scenario
+
+    base = load_scenario(args.scenario)
+    bc = load_scenario(args.backcast)
+    res = calibrate(base, bc, Path(args.out), seed=args.seed, maxiter=args.maxiter, progress=not args.quiet)
+    print("Fitted values:")
+    for k, v in res["values"].items():
+        print(f"  {k} = {v}")
+    print("Fit: " + ", ".join(f"{k} {v}" for k, v in res["stats"].items()))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from experiments.validation import validate
+
+    res = validate(args.out, args.scenario, args.backcast, quick=args.quick, progress=not args.quiet)
+    print(f"blank-slate cells matched: {res['blank_slate_cells_matched']}/25 (target 23)")
+    print(f"leave-one-out cells matched: {res['leave_one_out_cells_matched']}/25 (target 20)")
+    print(f"backcast errors 2022: Russia {res['backcast_error_rus']:+.3f}, China {res['backcast_error_chn']:+.3f} "
+          "(target within 0.15)")
+    print(f"Wrote {args.out}/validation.json and validation.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +186,27 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("outdir", help="a folder written by `run.py batch`")
     comp.add_argument("--reference", help="reference scenario name (default: the experiment's)")
     comp.set_defaults(func=cmd_compare)
+    cal = sub.add_parser("calibrate", help="fit the global parameters to the observed patterns",
+                         description="Fit the global choice parameters to the 2022 alignment pattern (differential "
+                         "evolution on a fast stand-in, candidates checked by simulation) and the trade elasticity "
+                         "to the 2017-2022 backcast; write a dated scenario file and a set of near-best vectors.")
+    cal.add_argument("--scenario", default=str(BASELINE), help="scenario to calibrate (default: the baseline)")
+    cal.add_argument("--backcast", default=str(ROOT / "scenarios" / "backcast_2017.yaml"), help="backcast scenario")
+    cal.add_argument("--out", default=str(ROOT / "scenarios" / "calibrated.yaml"), help="scenario file to write")
+    cal.add_argument("--seed", type=int, default=1, help="optimiser seed")
+    cal.add_argument("--maxiter", type=int, default=40, help="differential-evolution generations")
+    cal.add_argument("--quiet", action="store_true")
+    cal.set_defaults(func=cmd_calibrate)
+    val = sub.add_parser("validate", help="score the model against the observed patterns and write a report",
+                         description="Blank-slate alignment (25 cells), leave-one-state-out prediction, the "
+                         "2017-2022 backcast, robustness to +-20% parameter changes and Morris screening; writes "
+                         "validation.json and validation.md into --out.")
+    val.add_argument("--out", default=str(ROOT / "results" / "validation"), help="output folder")
+    val.add_argument("--scenario", default=None, help="scenario to validate (default: the baseline)")
+    val.add_argument("--backcast", default=None, help="backcast scenario (default: scenarios/backcast_2017.yaml)")
+    val.add_argument("--quick", action="store_true", help="fewer runs and smaller fits (a smoke test)")
+    val.add_argument("--quiet", action="store_true")
+    val.set_defaults(func=cmd_validate)
     return parser
 
 

@@ -36,7 +36,10 @@ class PowerAgent(mesa.Agent):
         t = m.template[j]
         if t >= 0:
             member = (m.status == 2) & m.active[:, None, :]
-            reach = (member & (m.convenor[:, j] > 0)).any(axis=-1).sum(axis=-1)
+            # reach: states that are full members of a format this power runs alone (the seed: Russia's own
+            # institutions hold only part of the region; the SCO, run with China, does not count)
+            own = (m.convenor[:, j] > 0) & (m.convenor.sum(axis=1) == 1)
+            reach = (member & own).any(axis=-1).sum(axis=-1)
             now, m.steps_below[:, j] = should_convene(
                 m.regional_total[:, j], m.aspiration[j], reach, m.S, m.steps_below[:, j],
                 pp["convene_patience_steps"], pp["convene_probability"], m.u_convene[:, j], ~m.active[:, t])

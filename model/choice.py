@@ -77,22 +77,19 @@ def status_utility(benefit: np.ndarray, cost: np.ndarray, current: np.ndarray, d
     return np.where(allowed, u, -np.inf)
 
 
-def stationary_status(values: np.ndarray, depth: np.ndarray, rationality: float, join_cost: float, exit_cost: float,
-                      allowed: np.ndarray) -> np.ndarray:
-    """Long-run distribution over levels of the sticky logit chain of eq. 4.2e with fixed level values, (..., 3).
-    The transition from c to k is softmax_k(lambda (V_k - switching(c, k))); the revision rate only scales time and
-    drops out. Used by the calibration as a fast stand-in for simulating until statuses settle."""
+def transition_matrix(values: np.ndarray, depth: np.ndarray, rationality: float, join_cost: float,
+                      exit_cost: float, allowed: np.ndarray, revision_rate: float) -> np.ndarray:
+    """One-step transition matrix between levels of the sticky logit chain of eq. 4.2e with fixed level values,
+    (..., 3, 3), rows = from: keep the level with probability 1 - revision_rate, else move to k with
+    probability softmax_k(lambda (V_k - switching(c, k))). Used by the calibration to propagate status
+    distributions without simulating."""
     cur = np.broadcast_to(np.arange(3), values.shape[:-1] + (3,))  # (..., c)
     sw = switching_cost(cur, depth[..., None], join_cost, exit_cost)  # (..., c, k)
     u = np.where(allowed[..., None, :], values[..., None, :] - sw, -np.inf)
     z = rationality * (u - u.max(axis=-1, keepdims=True))
     m = np.exp(z)
-    m /= m.sum(axis=-1, keepdims=True)  # rows c: transition probabilities
-    a = np.swapaxes(m, -1, -2) - np.eye(3)  # (M^T - I) pi = 0
-    a[..., -1, :] = 1.0  # replace one equation by sum(pi) = 1
-    b = np.zeros(values.shape[:-1] + (3,))
-    b[..., -1] = 1.0
-    return np.linalg.solve(a, b[..., None])[..., 0]
+    m /= m.sum(axis=-1, keepdims=True)
+    return (1.0 - revision_rate) * np.eye(3) + revision_rate * m
 
 
 def logit_choice(utility: np.ndarray, rationality: float, current: np.ndarray, revision_rate: float,

@@ -175,7 +175,8 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
                 presence[si[r["state"]], pi[r["partner"]]] = 0.5 * float(r["value"])
 
     energy = _energy_routes(ties, states, powers, gdp, year)
-    return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, arms, presence, energy)
+    return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, arms,
+                        presence, energy)
 
 
 def _remittance_share(shares: list[dict], mts: list[dict], totals: list[dict], year: int) -> float:
