@@ -40,11 +40,12 @@ EXPERIMENT = Fields({
     "record": Choice(("compact", "full"), "compact: influence totals every step, status and trade at start and "
                      "horizon; full: every table every step with channels"),
     "design": Fields({
-        "method": Choice(("grid", "lhs", "sobol"), "design method"),
+        "method": Choice(("grid", "lhs", "sobol", "table"), "design method"),
+        "file": Text("table design: a CSV whose columns are scenario keys and rows are points (relative path)"),
         "points": Num(1, 10**6, "points", "LHS points, or the Sobol base sample n (a power of 2)", integer=True),
         "seed": Num(0, 2**63 - 1, "integer", "seed of the design sampler (default: the root seed)", integer=True),
         "parameters": Raw("scenario key -> {low, high, scale} or {values}"),
-    }, optional=frozenset({"points", "seed"})),
+    }, optional=frozenset({"points", "seed", "file", "parameters"})),
     "outcomes": ListOf(Raw(), "outcomes to summarise"),
 }, optional=frozenset({"description", "reference", "steps", "chunk", "record", "design", "outcomes"}))
 
@@ -193,14 +194,32 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
     seed = raw["seed"]
     method, params, points = None, {}, None
-    if "design" in raw:
+    table_rows = None
+    if "design" in raw and raw["design"]["method"] == "table":
+        method = "table"
+        if "file" not in raw["design"]:
+            raise ScenarioError(file, "design.file", "a table design needs `file` (a CSV of parameter vectors)")
+        csv_path = (path.parent / raw["design"]["file"]).resolve()
+        if not csv_path.exists():
+            raise ScenarioError(file, "design.file", f"'{raw['design']['file']}' not found (looked in {csv_path.parent})")
+        import pandas as pd
+
+        table = pd.read_csv(csv_path)
+        if table.empty or not all(pd.api.types.is_numeric_dtype(table[c]) for c in table.columns):
+            raise ScenarioError(file, "design.file", "the CSV needs a header of scenario keys and numeric rows")
+        table_rows = [{str(k): float(v) for k, v in row.items()} for row in table.to_dict("records")]
+        params = {str(c): {} for c in table.columns}
+    elif "design" in raw:
         method = raw["design"]["method"]
-        given = raw["design"]["parameters"]
+        given = raw["design"].get("parameters")
         if not isinstance(given, dict) or not given:
             raise ScenarioError(file, "design.parameters", "a design needs at least one parameter")
         params = {str(k): _param_spec(v, f"design.parameters.{k}", file, method) for k, v in given.items()}
         points = raw["design"].get("points")
-    pts, sobol_n = design_points(method, params, points, raw["design"].get("seed", seed) if method else seed, file)
+    if table_rows is not None:
+        pts, sobol_n = [("table", row) for row in table_rows], None
+    else:
+        pts, sobol_n = design_points(method, params, points, raw["design"].get("seed", seed) if method else seed, file)
     design: list[DesignPoint] = []
     for rel, sc in scenarios:
         for j, (block, values) in enumerate(pts):

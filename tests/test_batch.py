@@ -182,3 +182,12 @@ def test_sobol_design_gives_indices(tmp_path):
     sob = pd.read_csv(files["sobol"])
     assert set(sob["parameter"]) == {"parameters.weights.sovereignty", "parameters.weights.trade"}
     assert {"first_order", "total_order", "total_low", "total_high"} <= set(sob.columns)
+
+
+def test_table_design_runs_each_row(tmp_path):
+    (tmp_path / "vectors.csv").write_text("parameters.weights.trade,parameters.rationality\n1.0,10\n3.0,20\n")
+    extra = "design:\n  method: table\n  file: vectors.csv\n"
+    exp = load_experiment(write_experiment(tmp_path, replicates=2, chunk=2, steps=3, extra=extra))
+    assert len(exp.points) == 2 * 2
+    assert [p.values["parameters.rationality"] for p in exp.points] == [10.0, 20.0, 10.0, 20.0]
+    assert exp.points[1].scenario.raw["parameters"]["weights"]["trade"] == 3.0
