@@ -6,6 +6,8 @@
   python run.py check scenarios/china_deepens.yaml
   python run.py batch experiments/compare_scenarios.yaml --jobs 2
   python run.py compare results/compare_scenarios --reference baseline
+  python run.py validate --out results/validation
+  python run.py calibrate
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
 """
@@ -13,6 +15,7 @@ Bad input (scenario files, options, output folder) ends with one line `FILE: key
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -74,7 +77,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from experiments.compare import compare
     from experiments.runner import run_experiment
     from experiments.spec import load_experiment
 
@@ -85,7 +87,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else ROOT / "results" / exp.name
     man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
-                         resume=args.resume, force=args.force, progress=not args.quiet)
+                         resume=args.resume, force=args.force, progress=not args.quiet,
+                         executor=getattr(args, "pool", None))
     session = man["sessions"][-1]
     print(f"\nExperiment '{exp.name}': {man['design_points']} design points x {man['replicates']} replicates "
           f"= {man['runs_total']} runs")
@@ -94,6 +97,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"  done {man['runs_done']}, failed {man['runs_failed']}" + (" (tracebacks in parts/runs: column error)"
                                                                       if man["runs_failed"] else ""))
     if not args.no_compare:
+        from experiments.compare import compare
+
         files = compare(out)
         print(f"  comparison: {files['report']} and {out / 'compare'}/")
     print(f"Wrote {out}/")
@@ -210,6 +215,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warm_worker() -> int:
+    """Import the model in a pool worker while the parent process loads the experiment."""
+    import experiments.runner  # noqa: F401
+
+    return os.getpid()
+
+
+def _early_pool(args: argparse.Namespace) -> None:
+    """For `batch --jobs N` on local processes: fork the workers now, while this process is still
+    single-threaded (before numpy, pandas and pyarrow start their thread pools), and let them import the model
+    in parallel with this process."""
+    args.pool = None
+    if getattr(args, "command", None) == "batch" and args.engine == "local" and args.jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        args.pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("fork"))
+        for _ in range(args.jobs):
+            args.pool.submit(_warm_worker)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
@@ -219,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
+    if __name__ == "__main__":
+        _early_pool(args)
     from model.yamlio import ScenarioError
 
     try:

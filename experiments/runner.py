@@ -214,12 +214,20 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
 
 def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str = "local",
                    scheduler: str | None = None, resume: bool = False, force: bool = False,
-                   progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) an experiment into `out`; returns the final manifest."""
+                   progress: bool = True, executor: Executor | None = None) -> dict[str, Any]:
+    """Run (or resume) an experiment into `out`; returns the final manifest. An `executor` passed in (e.g. a
+    process pool started early by the command line) is used and shut down at the end."""
     store = Store(out)
-    store.open(resume=resume, force=force)
     try:
-        executor, closer = make_executor(engine, jobs, scheduler)
+        store.open(resume=resume, force=force)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    try:
+        closer = None
+        if executor is None:
+            executor, closer = make_executor(engine, jobs, scheduler)
         try:
             return _run(exp, store, executor, engine, jobs, scheduler, resume, progress)
         finally:

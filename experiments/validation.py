@@ -202,6 +202,13 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     """Run every check and write validation.json, validation.md and backcast.png into out_dir."""
     t0 = time.perf_counter()
     out = Path(out_dir)
+
+    def rel(path: str) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(ROOT))
+        except ValueError:
+            return str(path)
+
     out.mkdir(parents=True, exist_ok=True)
     sc = load_scenario(scenario_path or ROOT / "scenarios" / "baseline.yaml")
     bc = load_scenario(backcast_path or ROOT / "scenarios" / "backcast_2017.yaml")
@@ -233,7 +240,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "model_turnover_2022": {"RUS": round(bres["rus_2022"], 2), "CHN": round(bres["chn_2022"], 2)},
         "observed_turnover_2022": {"RUS": TARGETS["rus_2022"], "CHN": TARGETS["chn_2022"]},
         "targets": {"blank_slate_cells_matched": 23, "leave_one_out_cells_matched": 20, "backcast_abs_error": 0.15},
-        "runs_per_check": runs, "quick": quick, "scenario": sc.source, "backcast_scenario": bc.source,
+        "runs_per_check": runs, "quick": quick, "scenario": rel(sc.source), "backcast_scenario": rel(bc.source),
         "leave_one_out_folds": loo["folds"],
     }
     wrong = []
@@ -253,7 +260,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
                 if bres["predicted"][i, j] != bres["observed"][i, j]]
     md = [
         "# Validation report", "",
-        f"Scenario `{sc.source}`, backcast `{bc.source}`, {runs} runs per check, seed {seed}"
+        f"Scenario `{rel(sc.source)}`, backcast `{rel(bc.source)}`, {runs} runs per check, seed {seed}"
         f"{' (quick mode)' if quick else ''}; {result['wall_time_s']} s.", "",
         "| score | value | target |", "|---|---|---|",
         f"| blank-slate cells matched | {blank['matched']} / 25 | >= 23 |",
@@ -274,7 +281,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         _table(pd.DataFrame(loo["folds"])), "",
         "## Backcast 2017-2022", "",
         f"Start 2017Q3 with the 2017 data (region-Russia turnover {bres['start_rus']:.1f}, region-China "
-        f"{bres['start_chn']:.1f} US$ bn) and the events of 2017-2022 (`{bc.source}`). Model 2022: Russia "
+        f"{bres['start_chn']:.1f} US$ bn) and the events of 2017-2022 (`{rel(bc.source)}`). Model 2022: Russia "
         f"{bres['rus_2022']:.1f} (observed {TARGETS['rus_2022']}), China {bres['chn_2022']:.1f} (observed "
         f"{TARGETS['chn_2022']}, China-side customs; the sum of the per-state rows the model starts from would be "
         "lower). The trade elasticity to partner growth is fitted to this backcast by `calibrate`, so this check "
