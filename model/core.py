@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
 
 import mesa
 import numpy as np
@@ -342,8 +341,3 @@ class Recorder:
         self.turnover[t] = m.turnover
         self.periods = t + 1
 
-
-def describe(model: GreatGameModel) -> dict[str, Any]:
-    """A short, JSON-ready description of a model's set-up (for manifests)."""
-    return {"runs": model.R, "steps": model.horizon, "seed": model.root_seed,
-            "spawn_keys": [list(k) for k in model.spawn_keys[:3]] + (["..."] if model.R > 3 else [])}

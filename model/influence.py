@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schema import INFLUENCE_CHANNELS
-
 
 def leverage(turnover: np.ndarray, gdp: np.ndarray, invest_stock: np.ndarray, security: np.ndarray,
              energy: np.ndarray, remittances_pct: np.ndarray, engagement: np.ndarray,
@@ -43,5 +41,3 @@ def regional(values: np.ndarray, state_weights: np.ndarray) -> np.ndarray:
     w = state_weights.reshape(state_weights.shape + (1,) * (values.ndim - state_weights.ndim))
     return (values * w).sum(axis=1)
 
-
-CHANNEL_NAMES = INFLUENCE_CHANNELS

@@ -22,15 +22,17 @@ def power_colour(results: Results, power: str) -> str:
     return results.colours.get(power) or FALLBACK_COLOURS.get(power, "#555555")
 
 
-def _fan(ax: plt.Axes, x: pd.DatetimeIndex, series: np.ndarray, colour: str, label: str) -> None:
-    """Median line with 50% and 90% bands over runs; series is (T, R)."""
-    q = np.quantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+def fan(ax: plt.Axes, x: pd.DatetimeIndex, series: np.ndarray, colour: str, label: str, singles: int = 0) -> None:
+    """Median line with 50% and 90% bands over runs, and `singles` faint single runs; series is (T, R)."""
+    q = np.nanquantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    for k in range(min(singles, series.shape[1])):
+        ax.plot(x, series[:, k], color=colour, alpha=0.25, linewidth=0.6)
     ax.fill_between(x, q[0], q[4], color=colour, alpha=0.15, linewidth=0)
     ax.fill_between(x, q[1], q[3], color=colour, alpha=0.3, linewidth=0)
     ax.plot(x, q[2], color=colour, linewidth=2, label=label)
 
 
-def _date_axis(ax: plt.Axes) -> None:
+def date_axis(ax: plt.Axes) -> None:
     ax.xaxis.set_major_locator(mdates.YearLocator(2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(alpha=0.3)
@@ -41,12 +43,12 @@ def plot_regional(results: Results, path: Path) -> Path:
     x = pd.to_datetime(results.dates)
     fig, ax = plt.subplots(figsize=(9, 5.2), dpi=120)
     for j, p in enumerate(results.powers):
-        _fan(ax, x, results.influence[:, :, -1, j, -1], power_colour(results, p), p)
+        fan(ax, x, results.influence[:, :, -1, j, -1], power_colour(results, p), p)
     ax.set_ylim(0, max(0.05, float(np.nanmax(results.influence[:, :, -1, :, -1])) * 1.15))
     ax.set_ylabel("regional influence (GDP-weighted, 0-1)")
     ax.set_title(f"Regional influence, scenario '{results.scenario_name}' "
                  f"({len(results.runs)} runs; line: median, bands: 50% and 90%)", fontsize=10)
-    _date_axis(ax)
+    date_axis(ax)
     ax.legend(loc="upper left", ncol=len(results.powers), frameon=False)
     fig.tight_layout()
     fig.savefig(path)
@@ -66,10 +68,10 @@ def plot_states(results: Results, path: Path) -> Path:
     for i, name in enumerate([*results.states, "REGION"]):
         ax = axes[i]
         for j, p in enumerate(results.powers):
-            _fan(ax, x, results.influence[:, :, i, j, -1], power_colour(results, p), p)
+            fan(ax, x, results.influence[:, :, i, j, -1], power_colour(results, p), p)
         ax.set_title(name, fontsize=10)
         ax.set_ylim(0, top)
-        _date_axis(ax)
+        date_axis(ax)
     for ax in axes[S + 1:]:
         ax.axis("off")
     axes[0].legend(loc="upper left", frameon=False, fontsize=8)

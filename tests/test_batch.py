@@ -182,6 +182,7 @@ def test_sobol_design_gives_indices(tmp_path):
     sob = pd.read_csv(files["sobol"])
     assert set(sob["parameter"]) == {"parameters.weights.sovereignty", "parameters.weights.trade"}
     assert {"first_order", "total_order", "total_low", "total_high"} <= set(sob.columns)
+    assert files["sobol_png"].stat().st_size > 0 and "compare/sobol.png" in files["report"].read_text()
 
 
 def test_table_design_runs_each_row(tmp_path):
