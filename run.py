@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BACKCAST = ROOT / "scenarios" / "backcast_2017.yaml"
 
 
 def _parse_set(items: list[str]) -> dict:
@@ -196,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "evolution on a fast stand-in, candidates checked by simulation) and the trade elasticity "
                          "to the 2017-2022 backcast; write a dated scenario file and a set of near-best vectors.")
     cal.add_argument("--scenario", default=str(BASELINE), help="scenario to calibrate (default: the baseline)")
-    cal.add_argument("--backcast", default=str(ROOT / "scenarios" / "backcast_2017.yaml"), help="backcast scenario")
+    cal.add_argument("--backcast", default=str(BACKCAST), help="backcast scenario")
     cal.add_argument("--out", default=str(ROOT / "scenarios" / "calibrated.yaml"), help="scenario file to write")
     cal.add_argument("--seed", type=int, default=1, help="optimiser seed")
     cal.add_argument("--maxiter", type=int, default=40, help="differential-evolution generations")
@@ -207,8 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "2017-2022 backcast, robustness to +-20% parameter changes and Morris screening; writes "
                          "validation.json and validation.md into --out.")
     val.add_argument("--out", default=str(ROOT / "results" / "validation"), help="output folder")
-    val.add_argument("--scenario", default=None, help="scenario to validate (default: the baseline)")
-    val.add_argument("--backcast", default=None, help="backcast scenario (default: scenarios/backcast_2017.yaml)")
+    val.add_argument("--scenario", default=str(BASELINE), help="scenario to validate (default: the baseline)")
+    val.add_argument("--backcast", default=str(BACKCAST), help="backcast scenario")
     val.add_argument("--quick", action="store_true", help="fewer runs and smaller fits (a smoke test)")
     val.add_argument("--quiet", action="store_true")
     val.set_defaults(func=cmd_validate)

@@ -209,21 +209,21 @@ def fit_alignment(scenario: Scenario, seed: int = 1, maxiter: int = 40, popsize:
     return Fit(keys, res.x, cells, history)
 
 
-def fit_trade(scenario: Scenario, backcast_overrides: dict[str, Any], seed: int = 1, runs: int = 16,
+def fit_trade(scenario: Scenario, seed: int = 1, runs: int = 16,
               maxiter: int = 6) -> tuple[dict[str, float], dict[str, float]]:
     """Differential evolution on the backcast: minimise the squared relative errors of the region's 2022
     turnover with Russia and China."""
     keys = [k for k, _, _ in TRADE_PARAMETERS]
 
     def loss(x: np.ndarray) -> float:
-        sc = scenario.with_overrides({**backcast_overrides, **overrides(keys, x)})
+        sc = scenario.with_overrides(overrides(keys, x))
         err = backcast_errors(backcast(sc, runs=runs, seed=seed))
         return err["backcast_error_rus"] ** 2 + err["backcast_error_chn"] ** 2
 
     res = differential_evolution(loss, [(lo, hi) for _, lo, hi in TRADE_PARAMETERS], seed=seed, maxiter=maxiter,
                                  popsize=6, tol=0.0, polish=False, init="sobol")
     fitted = overrides(keys, res.x)
-    sc = scenario.with_overrides({**backcast_overrides, **fitted})
+    sc = scenario.with_overrides(fitted)
     return fitted, backcast_errors(backcast(sc, runs=runs, seed=seed))
 
 
@@ -267,7 +267,7 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
             best_x, best_cells = x, cells
     choice = overrides(fit.keys, best_x)
     say(f"  simulated: {best_cells}/25 cells; fitting the trade elasticity on the backcast")
-    trade, err = fit_trade(backcast_scenario.with_overrides(choice), {}, seed=seed)
+    trade, err = fit_trade(backcast_scenario.with_overrides(choice), seed=seed)
     values = {**choice, **trade}
     stats = {"blank_slate_cells_matched_simulated": best_cells, "surrogate_cells": fit.surrogate_cells,
              "evaluations": len(fit.history), "seed": seed,

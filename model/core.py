@@ -181,8 +181,8 @@ class GreatGameModel(mesa.Model):
 
     def _apply_events(self, step: int) -> None:
         due = [ev for ev in self.events if ev["step"] == step]
-        if not due and step > 0:
-            return
+        if not due:
+            return  # set-up has already derived everything; only events change parameters
         for ev in due:
             kind = ev["type"]
             j = self.powers.index(ev["power"]) if ev.get("power") not in (None, "all") else None
