@@ -68,14 +68,11 @@ def _injected(design: int, replicates: tuple[int, ...]) -> None:
 
 
 def _simulate(task: Task, replicates: tuple[int, ...]) -> Results:
+    """The task's runs in lockstep; runs that went non-finite are listed in `Results.failures` (ODD 5)."""
     _injected(task.design, replicates)
     model = GreatGameModel(task.scenario, spawn_keys=[(task.design, r) for r in replicates], rng=task.seed,
                            steps=task.steps).run()
-    res = Results.from_model(model, run_numbers=np.array(replicates))
-    bad = ~np.isfinite(res.influence[..., -1]).all(axis=(0, 2, 3))
-    if bad.any():
-        raise FloatingPointError(f"non-finite influence in replicates {list(np.array(replicates)[bad])}")
-    return res
+    return Results.from_model(model, run_numbers=np.array(replicates))
 
 
 def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.ndarray]:
@@ -131,14 +128,20 @@ def run_task(task: Task) -> dict[str, Any]:
     t0 = time.perf_counter()
     pieces: list[dict[str, pd.DataFrame]] = []
     status: dict[int, str | None] = {}
+    def keep(res: Results) -> None:
+        failed = {f.run: f.describe() for f in res.failures}
+        tables = _tables(task, res)
+        for name, df in tables.items():
+            tables[name] = df[~df["replicate"].isin(list(failed))].reset_index(drop=True)
+        pieces.append(tables)
+        status.update({int(r): failed.get(int(r)) for r in res.runs})
+
     try:
-        pieces.append(_tables(task, _simulate(task, task.replicates)))
-        status = {r: None for r in task.replicates}
+        keep(_simulate(task, task.replicates))
     except Exception:  # noqa: BLE001 - isolate the failing runs
         for r in task.replicates:
             try:
-                pieces.append(_tables(task, _simulate(task, (r,))))
-                status[r] = None
+                keep(_simulate(task, (r,)))
             except Exception:  # noqa: BLE001 - recorded in the run table
                 status[r] = traceback.format_exc()
     seconds = time.perf_counter() - t0

@@ -7,15 +7,17 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .allocation import allocate, effective_budget, should_convene
-from .choice import logit_choice, status_utility
+from .allocation import allocate, choose_offer, losing_ground, package_need, should_convene, update_fund
+from .axes import INSTRUMENT, Level
+from .choice import draw_level, switching_from
 
 if TYPE_CHECKING:
     from .core import GreatGameModel
 
 
 class PowerAgent(mesa.Agent):
-    """A great power: spends its engagement budget across states and may convene a new format."""
+    """A great power: spends its budget across states, bids for members with accession packages, and may convene
+    a new format when it is losing ground (ODD 4.1)."""
 
     model: GreatGameModel
 
@@ -24,31 +26,59 @@ class PowerAgent(mesa.Agent):
         self.code, self.index = code, index
 
     def step(self) -> None:
-        """Allocate this step's budget across states and instruments; convene the template format if due."""
-        m, j = self.model, self.index
-        pp = m.p["powers"]
-        budget = effective_budget(m.budget[j], m.budget_scale[j], m.sanctions[j], pp["sanctions_capacity_loss"])
+        """Allocate this step's budget, make or renew an accession offer, convene the template format if due."""
+        self.spend()
+        self.bid()
+        self.convene()
+
+    def spend(self) -> None:
+        m, j, pp = self.model, self.index, self.model.p.powers
+        budget = m.budget_now[:, j]
         own = m.influence_total[:, :, j]
         rivals = m.influence_total.sum(axis=-1) - own
-        per_state = allocate(np.full(m.R, budget), m.state_weight, own, rivals,
-                             pp["allocation_rationality"], pp["rival_response"])
-        m.spending[:, :, j, :] = per_state[..., None] * m.instrument_shares[j]
+        by_power = m.offers.sum(axis=-1)  # (R, P, S)
+        rival_offers = (by_power.sum(axis=1) - by_power[:, j]) / m.gdp
+        shares = m.pw.instrument_shares[:, j]  # (R, I)
+        per_state = allocate(budget * (1.0 - shares[:, INSTRUMENT.accession]), m.state_weight, own, rivals,
+                             rival_offers, pp.allocation_rationality, pp.rival_response)
+        spend = shares / np.maximum(1.0 - shares[:, INSTRUMENT.accession:INSTRUMENT.accession + 1], 1e-12)
+        m.spending[:, :, j, :] = per_state[..., None] * spend[:, None, :]
+        m.spending[:, :, j, INSTRUMENT.accession] = 0.0
+        envelope = budget * shares[:, INSTRUMENT.accession]
+        m.fund[:, j] = update_fund(m.fund[:, j], envelope, pp.package_cap_years, 0.0, m.dt)
+
+    def bid(self) -> None:
+        """Offer the cheapest package that would bring an eligible state into a format this power convenes
+        (ODD eq. 4.1d); the package is paid only if the state joins."""
+        m, j = self.model, self.index
+        if not (m.pw.instrument_shares[:, j, INSTRUMENT.accession] > 0).any():
+            return  # no accession envelope in any run: nothing to offer
+        values = m.level_values_without_package(j)  # (R, S, F, 3)
+        cur = np.take_along_axis(values, m.status[..., None], axis=-1)[..., 0]
+        join = values[..., Level.MEMBER] - switching_from(m.switching, m.status)[..., Level.MEMBER]
+        need = package_need(cur - join, m.gdp, m.p.weights.investment)
+        open_target = ((m.convenor[:, j] > 0)[None, None, :] & m.allowed[None, :, :, Level.MEMBER]
+                       & m.active[:, None, :] & (m.status < Level.MEMBER))
+        m.offers[:, j], _ = choose_offer(need, open_target, m.fund[:, j], m.p.powers.package_margin)
+
+    def convene(self) -> None:
+        m, j, pp = self.model, self.index, self.model.p.powers
         t = m.template[j]
-        if t >= 0:
-            member = (m.status == 2) & m.active[:, None, :]
-            # reach: states that are full members of a format this power runs alone (the seed: Russia's own
-            # institutions hold only part of the region; the SCO, run with China, does not count)
-            own = (m.convenor[:, j] > 0) & (m.convenor.sum(axis=1) == 1)
-            reach = (member & own).any(axis=-1).sum(axis=-1)
-            now, m.steps_below[:, j] = should_convene(
-                m.regional_total[:, j], m.aspiration[j], reach, m.S, m.steps_below[:, j],
-                pp["convene_patience_steps"], pp["convene_probability"], m.u_convene[:, j], ~m.active[:, t])
-            if now.any():
-                m.open_format(t, now)
+        if t < 0:
+            return
+        member = (m.status == Level.MEMBER) & m.active[:, None, :]
+        # reach: states that are full members of a format this power runs alone (the seed: Russia's own
+        # institutions hold only part of the region; the SCO, run with China, does not count)
+        reach = (member & m.solo_convenor[:, j]).any(axis=-1).sum(axis=-1)
+        losing = losing_ground(m.regional_total[:, j], m.reference_influence(j), pp.loss_tolerance)
+        now, m.steps_short[:, j] = should_convene(losing, reach, m.S, m.steps_short[:, j], pp.convene_patience_steps,
+                                                  pp.convene_probability, m.u_convene[:, j], ~m.active[:, t])
+        if now.any():
+            m.open_format(t, now)
 
 
 class StateAgent(mesa.Agent):
-    """A Central Asian state: reconsiders its status in each format by a sticky logit choice."""
+    """A Central Asian state: reconsiders its status in each format by a sticky logit choice (ODD 4.2)."""
 
     model: GreatGameModel
 
@@ -57,14 +87,8 @@ class StateAgent(mesa.Agent):
         self.code, self.index = code, index
 
     def step(self) -> None:
-        """Compute the utility of none/partial/member in every format and draw this step's choices."""
-        m, s = self.model, self.index
-        pr = m.p
-        benefit, cost = m.benefit_and_cost(s)
-        allowed = m.allowed[s][None] & m.active[:, :, None]
-        allowed[..., 0] = True  # 'none' is always possible, also in a format that does not exist (yet)
-        utility = status_utility(benefit, cost, m.status[:, s], m.depth, pr["partial_benefit_share"],
-                                 pr["partial_cost_share"], pr["switching_cost_join"], pr["switching_cost_exit"],
-                                 allowed)
-        m.next_status[:, s] = logit_choice(utility, pr["rationality"], m.status[:, s], pr["revision_rate"],
-                                           m.u_revise[:, s], m.u_pick[:, s])
+        """Draw this step's choices from the logit probabilities of none/partial/member in every format (with the
+        packages on the table; `GreatGameModel.choice_inputs`)."""
+        m, s, p = self.model, self.index, self.model.p
+        m.next_status[:, s] = draw_level(m.cumulative_now[:, s], m.status[:, s], p.revision_rate,
+                                         m.u_revise[:, s], m.u_pick[:, s], cumulative=True)

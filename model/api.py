@@ -20,9 +20,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
-from .core import GreatGameModel
+from .core import GreatGameModel, Recorder
 from .results import Results
 from .scenario import Scenario, load_scenario
 from .yamlio import ScenarioError
@@ -38,14 +39,25 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     runs = int(runs if runs is not None else sc.raw["runs"])
     seed = int(seed if seed is not None else sc.raw["seed"])
+    T = int(steps if steps is not None else sc.steps) + 1
+    C = len(sc.raw["influence"]["channel_weights"])
+    spec = Recorder.shapes(T, runs, len(sc.states), len(sc.powers), len(sc.formats), C)
+    arrays = {name: np.full(shape, fill, dtype=dtype) for name, (shape, dtype, fill) in spec.items()}
     parts = []
     with tqdm(total=runs, unit="run", disable=not progress, desc=sc.name) as bar:
         for lo in range(0, runs, chunk):
             n = min(chunk, runs - lo)
-            model = GreatGameModel(sc, runs=n, replicate=first_replicate + lo, rng=seed, steps=steps).run()
+            into = {name: arr[:, lo: lo + n] for name, arr in arrays.items()}  # the chunk records in place
+            model = GreatGameModel(sc, runs=n, replicate=first_replicate + lo, rng=seed, steps=steps,
+                                   record_into=into).run()
             parts.append(Results.from_model(model))
             bar.update(n)
-    return Results.concat(parts)
+    first = parts[0]
+    return Results(first.scenario_name, first.dates, first.powers, first.states, first.formats,
+                   np.concatenate([p.runs for p in parts]), arrays["influence"], arrays["status"],
+                   arrays["engagement"], arrays["turnover"], arrays["active"],
+                   colours=first.colours, event_log=[e for p in parts for e in p.event_log],
+                   failures=[f for p in parts for f in p.failures])
 
 
 def _git_commit() -> str | None:
@@ -108,6 +120,8 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
             "steps": results.steps, "start": results.dates[0], "end": results.dates[-1],
             "seed_rule": "run k uses numpy.random.SeedSequence(seed, spawn_key=(k,))",
             "events_fired": sorted({(t, text) for _, t, text in results.event_log}),
+            "failed_runs": [{"run": f.run, "step": f.step, "variable": f.variable, "message": f.describe()}
+                            for f in results.failures],
             "versions": _versions(), "git_commit": _git_commit(), "wall_time_s": round(wall_time_s, 3),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")

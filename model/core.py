@@ -1,29 +1,77 @@
 """GreatGameModel: the Mesa model that advances one or many independent runs of a scenario in lockstep.
 
 Every state array has a leading run axis R. Run k draws only from its own stream,
-`numpy.random.SeedSequence(seed, spawn_key=key_k)`, one fixed-size block per step, so its numbers never depend on
-which other runs it is advanced with. `runs=1` is the plain Mesa case and works under `mesa.batch_run`.
+`numpy.random.SeedSequence(seed, spawn_key=key_k)`, one fixed-size block per step, and every parameter holds one
+value per run (`params.RunValues`), so a run's numbers never depend on which other runs it is advanced with.
+`runs=1` is the plain Mesa case and works under `mesa.batch_run`. The equations live in the pure modules
+(choice, routes, allocation, dynamics, influence); this class wires them together (docs/ODD.md section 3).
 """
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
 from scipy.special import ndtri
 
+from . import events as event_handlers
 from .agents import PowerAgent, StateAgent
-from .choice import format_benefit, format_cost, power_exposure
-from .dynamics import trend_growth, update_engagement, update_stock, update_trade
-from .fundamentals import load_fundamentals, observed_status
-from .influence import influence_by_channel, leverage, regional, total_influence
+from .axes import BENEFIT, DOCTRINE, INSTRUMENT, LEVELS, OBLIGATION, Level
+from .choice import (
+    benefit_pairs,
+    bloc_penalty,
+    choice_probabilities,
+    dependence,
+    exposure,
+    format_cost,
+    level_share,
+    level_values,
+    marginal_benefit,
+    sovereignty_cost,
+    switching_from,
+    switching_table,
+)
+from .dynamics import diplomatic_lift, trade_access, trend_growth, update_engagement, update_stock, update_trade
+from .fundamentals import Fundamentals, load_fundamentals, load_routes, observed_status
+from .influence import (
+    energy_leverage,
+    influence_by_channel,
+    influence_share,
+    institution_role,
+    leverage,
+    regional,
+    security_leverage,
+    state_threat,
+    state_weights,
+    total_influence,
+)
+from .params import FormatAttributes, InfluenceAttributes, Parameters, PowerAttributes, RunValues
+from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
-from .schema import CHANNELS, INFLUENCE_CHANNELS, KINDS
 
-LEVELS = ("none", "partial", "member")
+__all__ = ["LEVELS", "GreatGameModel", "Failure"]
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
+CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "influence_total",
+           "regional_total")  # state arrays checked for NaN/inf after every step (ODD 5, observation)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run stopped because a state variable went non-finite: where, when, and the run's parameter values."""
+
+    run: int
+    step: int
+    variable: str
+    parameters: dict[str, float]
+
+    def describe(self) -> str:
+        """One paragraph for run tables and manifests."""
+        values = ", ".join(f"{k}={v:g}" for k, v in self.parameters.items() if k.startswith("parameters."))
+        return f"non-finite {self.variable} at step {self.step}; run stopped. Parameter values: {values}"
 
 
 class GreatGameModel(mesa.Model):
@@ -36,11 +84,14 @@ class GreatGameModel(mesa.Model):
         spawn_keys: explicit SeedSequence spawn keys, one per run (overrides runs/replicate).
         rng: root seed (an int); `seed` is accepted as a synonym; default: the scenario's seed.
         steps: horizon in steps (default: the scenario's); events after it are simply not reached.
+        run_values: per-run values, {key path: one value per run}, e.g. {"parameters.rationality": [8, 12]}.
+        record_into: arrays for the recorder to write into (see `Recorder.shapes`), instead of its own.
     """
 
     def __init__(self, scenario: Scenario | str | Path | dict | None = None, runs: int = 1, replicate: int = 0,
                  spawn_keys: list[tuple[int, ...]] | None = None, rng: int | None = None, seed: int | None = None,
-                 steps: int | None = None) -> None:
+                 steps: int | None = None, run_values: dict[str, Any] | None = None,
+                 record_into: dict[str, np.ndarray] | None = None) -> None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or DEFAULT_SCENARIO)
         root = rng if rng is not None else seed if seed is not None else sc.raw["seed"]
         super().__init__(rng=int(root))
@@ -51,84 +102,93 @@ class GreatGameModel(mesa.Model):
                         for k in self.spawn_keys]
         self.horizon = int(steps if steps is not None else sc.steps)
         self.dt = sc.step_months / 12.0
-        self.p = copy.deepcopy(sc.raw["parameters"])
         self.powers, self.states, self.formats = sc.powers, sc.states, sc.formats
         self.P, self.S, self.F = len(self.powers), len(self.states), len(self.formats)
-        self._setup_static()
+        self.values = RunValues(sc.raw, self.R, run_values, sc.source)
+        self._setup_structure()
+        self._derive()
         self._setup_state()
         self.period = 0
         self.events = list(sc.events)
         self.event_log: list[tuple[int, str]] = []
+        self.failures: list[Failure] = []
+        self.failed = np.zeros(self.R, dtype=bool)
         self._apply_events(0)
         self._update_influence()
+        self.budget_now = self.effective_budget()
         self.power_agents = [PowerAgent(self, c, j) for j, c in enumerate(self.powers)]
         self.state_agents = [StateAgent(self, c, s) for s, c in enumerate(self.states)]
         self.datacollector = mesa.DataCollector(
             model_reporters={c: (lambda m, j=j: float(m.regional_total[:, j].mean())) for j, c in enumerate(self.powers)})
-        self.recorder = Recorder(self)
+        self.recorder = Recorder(self, record_into)
         self.recorder.record(self)
         self.datacollector.collect(self)
 
     # ----------------------------------------------------------------- set-up
-    def _setup_static(self) -> None:
+    def _setup_structure(self) -> None:
+        """What does not vary by run: who is in which format, eligibility, doctrines, routes, fundamentals."""
         raw, P, S, F = self.spec.raw, self.P, self.S, self.F
         pi = {c: j for j, c in enumerate(self.powers)}
         fm = [raw["formats"][f] for f in self.formats]
-        self.membership = np.zeros((F, P))
+        self.members = np.zeros((F, P))
         self.convenor = np.zeros((F, P))
         for i, f in enumerate(fm):
             for c in f["powers"]:
-                self.membership[i, pi[c]] = 1.0
+                self.members[i, pi[c]] = 1.0
             for c in f["convenors"]:
                 self.convenor[i, pi[c]] = 1.0
-        self.depth = np.array([f["depth"] for f in fm])
-        self.channels = np.array([[f["channels"][c] for c in CHANNELS] for f in fm])
-        self.sov = np.array([f["costs"]["sovereignty"] for f in fm])
-        self.friction = np.array([f["costs"]["friction"] for f in fm])
-        self.sanctions_exposure = np.array([f["costs"]["sanctions_exposure"] for f in fm])
-        self.kind = np.array([KINDS.index(f["kind"]) for f in fm])
+        self.members_q = np.concatenate([self.members, np.ones((F, 1))], axis=1)  # + the region column
+        self.pair_actor, self.pair_channel = benefit_pairs(self.members_q, P)  # (K,): actor, channel of each pair
+        self.n_routed = int(((self.pair_actor < P) & np.isin(self.pair_channel, (BENEFIT.trade,
+                                                                                  BENEFIT.energy_transport))).sum())
+        self.solo_convenor = (self.convenor > 0) & (self.convenor.sum(axis=1, keepdims=True) == 1)
         st = [raw["states"][s] for s in self.states]
         eligible = np.zeros((S, F), dtype=bool)
         for i, f in enumerate(fm):
             for s, spec in enumerate(st):
                 ok = f["eligible"] == "all" or self.states[s] in f["eligible"]
-                if f.get("eligible_turkic_only"):
-                    ok = ok and spec["turkic"]
-                eligible[s, i] = ok
+                eligible[s, i] = ok and (spec["turkic"] or not f.get("eligible_turkic_only"))
         self.allowed = np.stack([np.ones((S, F), dtype=bool), eligible, eligible], axis=-1)
-        self.doctrine = [spec["doctrine"] for spec in st]
-        self.afghan_border = np.array([spec["afghan_border"] for spec in st], dtype=float)
+        self.doctrine = np.array([DOCTRINE.index(spec["doctrine"]) for spec in st])
+        self.afghan_border = np.array([spec["afghan_border"] for spec in st], dtype=bool)
         pw = [raw["powers"][c] for c in self.powers]
-        self.budget = np.array([w["budget_usd_bn_per_year"] for w in pw])
-        self.budget_scale = np.ones(P)
-        self.sanctions = np.array([w["sanctions"] for w in pw])
-        self.aspiration = np.array([w["aspiration"] for w in pw])
-        self.instrument_shares = np.array([[w["instrument_shares"][k] for k in ("investment", "security", "diplomacy")]
-                                           for w in pw])
         self.template = np.array([self.formats.index(w["template"]) if w.get("template") else -1 for w in pw])
         self.colours = {c: w.get("colour") for c, w in zip(self.powers, pw, strict=True)}
-        fund = load_fundamentals(raw["data_year"], self.states, self.powers,
-                                 self.p["investment"]["gross_inflow_to_stock"])
-        self.fundamentals = fund
-        self.remittances = fund.remittances_pct_gdp
-        self.arms_presence = fund.arms_share + fund.military_presence
-        self.growth = fund.gdp_growth_per_year
-        self.partner_growth = fund.partner_growth_per_year
-        self._derive()
+        self.fundamentals: Fundamentals = load_fundamentals(raw["data_year"], self.states, self.powers)
+        self.transit, self.transit_share = load_routes(raw["data_year"], self.states, self.powers)
 
     def _derive(self) -> None:
-        """Quantities that depend on parameters a `parameter` event may change."""
-        p = self.p
-        pen = np.array([[p["doctrine_penalty"].get(d, {}).get(KINDS[k], 0.0) for k in self.kind] for d in self.doctrine])
-        self.sovereignty_cost = p["weights"]["sovereignty"] * self.depth * self.sov * (1.0 + pen)  # (S, F)
-        self.benefit_weights = np.array([p["weights"][c] for c in CHANNELS])
-        self.threat = p["threat_level"] * np.where(self.afghan_border > 0, 1.0, p["threat_spillover"])
-        role = self.spec.raw["influence"]["institution_role"]
-        self.institution_role = self.depth[:, None] * (self.convenor * role["convenor"]
-                                                       + (self.membership - self.convenor) * role["member"])
-        infl = self.spec.raw["influence"]
-        self.channel_weights = np.array([infl["channel_weights"][c] for c in INFLUENCE_CHANNELS])
-        self.autonomy = np.array([infl["autonomy"][c] for c in INFLUENCE_CHANNELS])
+        """Typed per-run parameters and the arrays derived from them (again after any event that sets a value)."""
+        v = self.values
+        self.p = Parameters.from_values(v)
+        self.fmt = FormatAttributes.from_values(v, self.formats)
+        self.pw = PowerAttributes.from_values(v, self.powers)
+        self.infl = InfluenceAttributes.from_values(v)
+        fund = self.fundamentals
+        self.sovereignty = sovereignty_cost(self.fmt.obligations, self.p.obligation_cost, self.p.doctrine_penalty,
+                                            self.doctrine)  # (R, S, F)
+        self.bloc = bloc_penalty(self.fmt.obligations, self.p.doctrine_penalty, self.doctrine)  # (R, S, F)
+        self.threat = state_threat(self.p.threat_level, self.p.threat_spillover, self.afghan_border)  # (R, S)
+        reach = self.fmt.channels[:, :, self.pair_channel].transpose(0, 2, 1) * self.members_q[:, self.pair_actor].T
+        self.reach = reach[:, None]  # (R, 1, K, F): c_fb [q in f] of each (actor, channel) pair (ODD eq. 4.2b)
+        self.switching = switching_table(self.fmt.depth, self.p.switching_cost_join,
+                                         self.p.switching_cost_exit)  # (R, F, 3, 3)
+        self.customs_unions = np.flatnonzero((self.fmt.obligations[..., OBLIGATION.supranational] > 0).any(axis=0))
+        self.role = institution_role(self.fmt.depth, self.convenor, self.members, self.infl.role_convenor,
+                                     self.infl.role_member)  # (R, F, P)
+        self.invest_base = (fund.fdi_stock_usd_bn + fund.debt_usd_bn
+                            + fund.fdi_gross_inflow_cumulative_usd_bn * self.p.investment.gross_inflow_to_stock[:, None, None])
+        self.trend = trend_growth(fund.gdp_growth_per_year, fund.partner_growth_per_year,
+                                  self.p.trade.partner_growth_elasticity, self.p.trade.reference_growth_per_year)
+        self.gdp_growth = fund.gdp_growth_per_year
+        if self.spec.raw.get("fundamentals") == "held":  # the start year's economy, held (ODD 9: blank slate)
+            self.trend = np.zeros_like(self.trend)
+            self.gdp_growth = np.zeros_like(self.gdp_growth)
+
+    def set_doctrine(self, s: int, doctrine: str) -> None:
+        """Change state s's doctrine category (a `doctrine` event); call `_derive` afterwards."""
+        self.doctrine = self.doctrine.copy()
+        self.doctrine[s] = DOCTRINE.index(doctrine)
 
     def _setup_state(self) -> None:
         R, P, S, F, fund = self.R, self.P, self.S, self.F, self.fundamentals
@@ -140,30 +200,45 @@ class GreatGameModel(mesa.Model):
             for s, sc in enumerate(self.states):
                 for f, fc in enumerate(self.formats):
                     status[s, f] = obs.get((sc, fc), 0)
-        status = np.where(self.allowed[..., 2], status, 0)
+        status = np.where(self.allowed[..., Level.MEMBER], status, 0)
         self.status = np.tile(status, (R, 1, 1)) * self.active[:, None, :]
         self.next_status = self.status.copy()
         self.engagement = np.array([0.0, 0.5, 1.0])[self.status]
         self.gdp = np.tile(fund.gdp_usd_bn, (R, 1))
         self.gdp0 = fund.gdp_usd_bn.copy()
         self.turnover = np.tile(fund.turnover_usd_bn, (R, 1, 1))
-        self.invest_base = fund.fdi_stock_usd_bn + fund.debt_usd_bn
         self.invest_added = np.zeros((R, S, P))
         self.security_added = np.zeros((R, S, P))
         self.corridor = np.zeros((R, S, P))
-        self.spending = np.zeros((R, S, P, 3))
-        self.steps_below = np.zeros((R, P), dtype=np.int64)
+        self.spending = np.zeros((R, S, P, len(INSTRUMENT)))
+        self.sanctions = self.pw.sanctions.copy()
+        self.budget_scale = np.ones((R, P))
+        self.fund = np.zeros((R, P))
+        self.offers = np.zeros((R, P, S, F))  # accession packages on the table, US$ bn
+        self.steps_short = np.zeros((R, P), dtype=np.int64)
         self.influence_total = np.zeros((R, S, P))
         self.regional_total = np.zeros((R, P))
-        self._refresh_leverage()
 
-    def _refresh_leverage(self) -> None:
-        growth_factor = self.gdp / self.gdp0
-        self.invest_total = self.invest_base * growth_factor[..., None] + self.invest_added
-        # a security patron's leverage grows with the threat the state faces (ODD eq. 4.4c)
-        self.security_leverage = (self.arms_presence + 100.0 * self.security_added / self.gdp[..., None]) \
-            * (1.0 + self.threat[:, None])
-        self.energy_leverage = self.fundamentals.energy_route_share * self.p["energy_price_index"] + self.corridor
+    # ----------------------------------------------------------------- derived state
+    @property
+    def invest_total(self) -> np.ndarray:
+        """Investment stock by state and power, US$ bn: data stock held at its share of GDP + model-added stock."""
+        return self.invest_base * (self.gdp / self.gdp0)[..., None] + self.invest_added
+
+    @property
+    def security(self) -> np.ndarray:
+        return security_leverage(self.fundamentals.arms_share + self.fundamentals.military_presence,
+                                 self.security_added, self.gdp, self.threat)
+
+    @property
+    def energy(self) -> np.ndarray:
+        return energy_leverage(self.fundamentals.energy_route_share, self.p.energy_price_index, self.corridor)
+
+    def effective_budget(self) -> np.ndarray:
+        """Spendable budget of every power this step, (R, P) US$ bn/year (ODD eq. 4.1a)."""
+        from .allocation import effective_budget
+
+        return effective_budget(self.pw.budget, self.budget_scale, self.sanctions, self.p.powers.sanctions_capacity_loss)
 
     # ----------------------------------------------------------------- events
     def open_format(self, f: int, runs: np.ndarray | bool = True) -> None:
@@ -176,138 +251,171 @@ class GreatGameModel(mesa.Model):
     def close_format(self, f: int) -> None:
         self.active[:, f] = False
         self.status[:, :, f] = 0
-        self.next_status[:, :, f] = 0
         self.engagement[:, :, f] = 0.0
 
     def _apply_events(self, step: int) -> None:
         due = [ev for ev in self.events if ev["step"] == step]
-        if not due:
-            return  # set-up has already derived everything; only events change parameters
         for ev in due:
-            kind = ev["type"]
-            j = self.powers.index(ev["power"]) if ev.get("power") not in (None, "all") else None
-            if kind == "sanctions":
-                self.sanctions[j] = ev["level"]
-            elif kind == "budget":
-                self.budget_scale[j] *= ev["scale"]
-            elif kind == "threat":
-                self.p["threat_level"] = ev["level"]
-            elif kind == "secondary_sanctions":
-                self.p["secondary_sanctions"] = ev["level"]
-            elif kind == "energy_price":
-                self.p["energy_price_index"] = ev["index"]
-            elif kind == "corridor":
-                states = range(self.S) if ev["states"] == "all" else [self.states.index(s) for s in ev["states"]]
-                for s in states:
-                    self.corridor[:, s, j] = np.minimum(1.0, self.corridor[:, s, j] + ev["strength"])
-            elif kind == "trade_shock":
-                if j is None:
-                    self.turnover *= ev["scale"]
-                else:
-                    self.turnover[:, :, j] *= ev["scale"]
-            elif kind == "format_open":
-                self.open_format(self.formats.index(ev["format"]))
-            elif kind == "format_close":
-                self.close_format(self.formats.index(ev["format"]))
-            elif kind == "status":
-                s, f = self.states.index(ev["state"]), self.formats.index(ev["format"])
-                level = LEVELS.index(ev["status"])
-                self.status[:, s, f] = level
-                self.next_status[:, s, f] = level
-            elif kind == "parameter":
-                node = self.p
-                keys = ev["key"].split(".")
-                for k in keys[:-1]:
-                    node = node[k]
-                node[keys[-1]] = ev["value"]
-            self.event_log.append((step, f"{kind} {ev.get('note', '')}".strip()))
-        self._derive()
-        self._refresh_leverage()
+            event_handlers.HANDLERS[ev["type"]](self, ev)
+            self.event_log.append((step, f"{ev['type']} {ev.get('note', '')}".strip()))
+        if due:
+            self._derive()
 
-    # ----------------------------------------------------------------- choice inputs
-    def benefit_and_cost(self, s: int) -> tuple[np.ndarray, np.ndarray]:
-        """Benefit and cost of full membership of state s in every format, each (R, F) (ODD eq. 4.2a-c). The
-        state enters only through its data rows and its doctrine: no per-state, per-format constant."""
+    # ----------------------------------------------------------------- perception (ODD 4.2)
+    def perceive(self, share: np.ndarray | None = None) -> None:
+        """Every state's benefit and cost of full membership of every format this step (ODD eq. 4.2a-f), from
+        the start-of-step state: `self.benefit`, `self.cost` (R, S, F). `share` replaces the level shares of the
+        current statuses (the calibration's stand-in passes expected shares)."""
         p = self.p
-        exposure = power_exposure(self.turnover[:, s], self.invest_total[:, s], self.security_leverage[:, s],
-                                  self.energy_leverage[:, s], self.remittances[s][None], self.gdp[:, s])
-        benefit = format_benefit(exposure, self.membership, self.channels, self.benefit_weights, self.threat[s])
-        dependence = (self.turnover[:, s] + self.invest_total[:, s]) / self.gdp[:, s, None]
-        total = self.influence_total[:, s]
-        share = total / np.maximum(total.sum(axis=-1, keepdims=True), 1e-12)
-        cost = format_cost(self.sovereignty_cost[s], self.friction, self.sanctions_exposure, self.membership,
-                           dependence, np.broadcast_to(self.sanctions, (self.R, self.P)), p["secondary_sanctions"],
-                           share, p["weights"])
-        return benefit, cost
+        if share is None:
+            share = level_share(self.status, p.partial_benefit_share)  # (R, S, F)
+        completion = route_completion(share, self.transit, self.transit_share)
+        route = route_multiplier(completion, self.fmt.obligations[..., OBLIGATION.supranational],
+                                 p.routes.customs_route_weight)  # (R, S, P, F)
+        nr, unions = self.n_routed, self.customs_unions  # the powers' trade and energy pairs come first
+        routed = route[:, :, self.pair_actor[:nr]][..., unions] if unions.size else None  # (R, S, nr, G)
+        invest = self.invest_total
+        expo = exposure(self.turnover, invest, self.security, self.energy,
+                        np.broadcast_to(self.fundamentals.remittances_pct_gdp, self.turnover.shape), self.gdp,
+                        self.threat)
+        value = expo[:, :, self.pair_actor, self.pair_channel] * p.weights.benefit[:, self.pair_channel][:, None]
+        self.benefit = marginal_benefit(value, share, self.reach, None if routed is None else (routed, nr, unions))
+        self.cost = format_cost(self.sovereignty, self.fmt.friction, self.fmt.sanctions_exposure, self.members,
+                                dependence(self.turnover, invest, self.gdp), self.sanctions, p.secondary_sanctions,
+                                influence_share(self.influence_total), p.weights.friction, p.weights.sanctions,
+                                p.weights.hedging)
+
+    def level_values(self, offers: np.ndarray | None = None) -> np.ndarray:
+        """Value of none/partial/member in every format for every state, (R, S, F, 3), with the accession packages
+        on the table (ODD eq. 4.2d): a package is worth w_investment x package / GDP at `member`."""
+        offers = self.offers if offers is None else offers
+        package = self.p.weights.investment[:, None, None] * offers.sum(axis=1) / self.gdp[..., None]
+        return level_values(self.benefit, self.cost, self.sovereignty, self.p.partial_benefit_share,
+                            self.p.partial_cost_share, package, self.bloc)
+
+    def level_values_without_package(self, j: int) -> np.ndarray:
+        """Level values with every package on the table except power j's own (what j bids against)."""
+        others = self.offers.copy()
+        others[:, j] = 0.0
+        return self.level_values(others)
+
+    def reference_influence(self, j: int) -> np.ndarray:
+        """Power j's reference point (ODD eq. 4.1c): its highest regional influence over the last
+        `loss_memory_steps` periods, (R,)."""
+        hist = self.recorder.regional_history(self.period - 1)[:, :, j]  # (T', R)
+        age = (self.period - 1) - np.arange(hist.shape[0])[:, None]
+        recent = age <= self.p.powers.loss_memory_steps[None, :]
+        return np.where(recent, hist, -np.inf).max(axis=0)
+
+    def allowed_levels(self) -> np.ndarray:
+        """(R, S, F, 3) levels a state may take: eligibility, and only `none` in an inactive format."""
+        cached = getattr(self, "_allowed_cache", None)
+        if cached is not None and np.array_equal(cached[0], self.active):
+            return cached[1]
+        allowed = self.allowed[None] & self.active[:, None, :, None]
+        allowed[..., Level.NONE] = True
+        self._allowed_cache = (self.active.copy(), allowed)
+        return allowed
+
+    def choice_inputs(self) -> None:
+        """What every state's choice needs this step, computed once after the powers have acted: the cumulative
+        logit probabilities of `none` and of `none` or `partial`, with the packages on the table,
+        `cumulative_now` (R, S, F, 2) (ODD eq. 4.2d-e; the same as `status_utility` and `choice_probabilities`)."""
+        utility = np.where(self.allowed_levels(), self.level_values() - switching_from(self.switching, self.status),
+                           -np.inf)  # (ODD eq. 4.2d)
+        prob = choice_probabilities(utility, self.p.rationality)
+        self.cumulative_now = np.stack([prob[..., 0], prob[..., 0] + prob[..., 1]], axis=-1)
 
     # ----------------------------------------------------------------- step
     def _draw(self) -> None:
-        """One block of uniforms per run for this step, from that run's own stream."""
+        """One block of uniforms per run for this step, from that run's own stream. Blocks for several steps are
+        drawn at once (`DRAW_AHEAD`): a stream gives the same numbers in one call as in consecutive calls."""
         S, F, P = self.S, self.F, self.P
         n = 2 * S * F + P + S * P
-        block = np.stack([g.random(n) for g in self.streams])
+        if not getattr(self, "_ahead", None):
+            k = max(1, min(DRAW_AHEAD, self.horizon - self.period + 1))
+            block = np.stack([g.random(n * k) for g in self.streams]).reshape(self.R, k, n)
+            self._ahead = [block[:, i] for i in range(k)]
+        block = self._ahead.pop(0)
         self.u_revise = block[:, : S * F].reshape(-1, S, F)
         self.u_pick = block[:, S * F: 2 * S * F].reshape(-1, S, F)
         self.u_convene = block[:, 2 * S * F: 2 * S * F + P]
         self.z_trade = ndtri(block[:, 2 * S * F + P:]).reshape(-1, S, P)
 
     def _update_influence(self) -> None:
-        lev = leverage(self.turnover, self.gdp, self.invest_total, self.security_leverage, self.energy_leverage,
-                       np.broadcast_to(self.remittances, self.turnover.shape), self.engagement, self.institution_role)
-        self.influence_channels = influence_by_channel(lev, self.autonomy)
-        self.influence_total = total_influence(self.influence_channels, self.channel_weights)
-        rw = self.spec.raw["influence"]["regional_weights"]
-        if rw == "gdp":
-            w = self.gdp
-        elif rw == "population":
-            w = np.tile(self.fundamentals.population_m, (self.R, 1))
-        else:
-            w = np.ones((self.R, self.S))
-        self.state_weight = w / w.sum(axis=-1, keepdims=True)
+        lev = leverage(self.turnover, self.gdp, self.invest_total, self.security, self.energy,
+                       self.fundamentals.remittances_pct_gdp, self.engagement, self.role)
+        self.influence_channels = influence_by_channel(lev, self.infl.autonomy)
+        self.influence_total = total_influence(self.influence_channels, self.infl.channel_weights)
+        self.state_weight = state_weights(self.spec.raw["influence"]["regional_weights"], self.gdp,
+                                          self.fundamentals.population_m)
         self.regional_channels = regional(self.influence_channels, self.state_weight)
         self.regional_total = regional(self.influence_total, self.state_weight)
 
     def step(self) -> None:
-        """One period: events, powers allocate and may convene, states choose, state variables move, influence."""
+        """One period: events; states perceive; powers spend, bid and may convene; states choose; state variables
+        move; influence; checks (ODD 3.1)."""
         if self.period >= self.horizon:
             self.running = False
             return
-        self.period += 1
-        self._apply_events(self.period)
-        self._draw()
-        for agent in self.power_agents:
-            agent.step()
-        self.next_status = self.status.copy()
-        for agent in self.state_agents:
-            agent.step()
-        self._advance(self.next_status * self.active[:, None, :])
-        self._update_influence()
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            self.period += 1
+            self._apply_events(self.period)
+            self._draw()
+            self.perceive()
+            self.budget_now = self.effective_budget()
+            for agent in self.power_agents:
+                agent.step()
+            self.choice_inputs()
+            self.next_status = self.status.copy()
+            for agent in self.state_agents:
+                agent.step()
+            self._pay_packages(self.next_status)
+            self._advance(self.next_status * self.active[:, None, :])
+            self._update_influence()
+            self._check_finite()
         self.recorder.record(self)
         self.datacollector.collect(self)
         if self.period >= self.horizon:
             self.running = False
 
+    def _pay_packages(self, new_status: np.ndarray) -> None:
+        """A package is paid when its target becomes a full member (ODD eq. 4.1d): it joins the investment stock."""
+        joined = (new_status == Level.MEMBER) & (self.status < Level.MEMBER)  # (R, S, F)
+        paid = self.offers * joined[:, None]  # (R, P, S, F)
+        if paid.any():
+            self.invest_added += paid.sum(axis=-1).transpose(0, 2, 1)
+            self.fund -= paid.sum(axis=(-2, -1))
+            self.offers = np.where(joined[:, None], 0.0, self.offers)
+
     def _advance(self, new_status: np.ndarray) -> None:
+        """Engagement, stocks, GDP and trade (ODD 4.3)."""
         p, dt = self.p, self.dt
-        old_eng = self.engagement
-        diplomacy = self.spending[..., 2]  # (R, S, P) US$ bn/yr
-        lift = p["diplomacy_engagement_gain"] * (diplomacy[:, :, None, :] * self.convenor[None, None]).sum(-1) \
-            / self.gdp[..., None] * dt
+        trade_channel = self.fmt.channels[..., BENEFIT.trade]
+        old_access = trade_access(self.engagement, trade_channel, self.members)
+        lift = diplomatic_lift(self.spending[..., INSTRUMENT.diplomacy], self.convenor, self.gdp,
+                               p.diplomacy_engagement_gain, dt)
         self.status = new_status
-        self.engagement = update_engagement(old_eng, new_status, p["engagement_adjust_rate"], lift) * self.active[:, None, :]
-        access = (self.engagement * self.channels[:, 0])[..., None] * self.membership[None, None]  # (R, S, F, P)
-        old_access = (old_eng * self.channels[:, 0])[..., None] * self.membership[None, None]
-        dep = p["investment"]["depreciation_per_year"]
-        self.invest_added = update_stock(self.invest_added, self.spending[..., 0], dep, dt)
-        self.security_added = update_stock(self.security_added, self.spending[..., 1], dep, dt)
-        self.gdp = self.gdp * (1.0 + self.growth) ** dt
-        trend = trend_growth(self.growth, self.partner_growth, p["trade"]["partner_growth_elasticity"],
-                             p["trade"]["reference_growth_per_year"])
-        self.turnover = update_trade(self.turnover, trend, dt, (access - old_access).sum(axis=2),
-                                     p["trade"]["access_elasticity"], np.broadcast_to(self.sanctions, (self.R, self.P)),
-                                     p["secondary_sanctions"], p["trade"]["sanctions_elasticity"],
-                                     p["trade"]["noise_sd"], self.z_trade)
-        self._refresh_leverage()
+        self.engagement = update_engagement(self.engagement, new_status, p.engagement_adjust_rate, lift) \
+            * self.active[:, None, :]
+        dep = p.investment.depreciation_per_year
+        self.invest_added = update_stock(self.invest_added, self.spending[..., INSTRUMENT.investment], dep, dt)
+        self.security_added = update_stock(self.security_added, self.spending[..., INSTRUMENT.security], dep, dt)
+        self.gdp = self.gdp * (1.0 + self.gdp_growth) ** dt
+        access_change = trade_access(self.engagement, trade_channel, self.members) - old_access
+        self.turnover = update_trade(self.turnover, self.trend, dt, access_change, p.trade.access_elasticity,
+                                     self.sanctions, p.secondary_sanctions, p.trade.sanctions_elasticity,
+                                     p.trade.noise_sd, self.z_trade)
+
+    def _check_finite(self) -> None:
+        """Stop and record any run whose state went non-finite (ODD 5): the first variable found, the step and the
+        run's parameter values. Other runs are untouched (no equation mixes runs)."""
+        for name in CHECKED:
+            arr = np.asarray(getattr(self, name))
+            bad = ~np.isfinite(arr.reshape(self.R, -1)).all(axis=1) & ~self.failed
+            for r in np.flatnonzero(bad):
+                self.failures.append(Failure(int(self.spawn_keys[r][-1]), self.period, name, self.values.row(r)))
+            self.failed |= bad
 
     def run(self) -> GreatGameModel:
         """Advance to the horizon and return self."""
@@ -317,16 +425,25 @@ class GreatGameModel(mesa.Model):
 
 
 class Recorder:
-    """Per-period arrays with a leading period axis: what the output tables are made from."""
+    """Per-period arrays with a leading period axis: what the output tables are made from. A failed run's rows
+    from its failure step on are NaN (status -1). `into` may hand over arrays to write into (views of larger
+    arrays, e.g. one chunk of a `simulate` call), shaped as `Recorder.shapes` says."""
 
-    def __init__(self, model: GreatGameModel) -> None:
-        T, R, P, S, F = model.horizon + 1, model.R, model.P, model.S, model.F
-        C = len(INFLUENCE_CHANNELS)
-        self.influence = np.full((T, R, S + 1, P, C + 1), np.nan)  # last state slot = REGION, last channel = total
-        self.status = np.zeros((T, R, S, F), dtype=np.int8)
-        self.active = np.zeros((T, R, F), dtype=bool)
-        self.engagement = np.full((T, R, S, F), np.nan)
-        self.turnover = np.full((T, R, S, P), np.nan)
+    @staticmethod
+    def shapes(T: int, R: int, S: int, P: int, F: int, C: int) -> dict[str, tuple[tuple[int, ...], Any, Any]]:
+        """Shape, dtype and fill of each recorded array (REGION_SLOT after the states, TOTAL_SLOT last)."""
+        return {"influence": ((T, R, S + 1, P, C + 1), float, np.nan), "status": ((T, R, S, F), np.int8, 0),
+                "active": ((T, R, F), bool, False), "engagement": ((T, R, S, F), float, np.nan),
+                "turnover": ((T, R, S, P), float, np.nan)}
+
+    def __init__(self, model: GreatGameModel, into: dict[str, np.ndarray] | None = None) -> None:
+        C = model.infl.channel_weights.shape[-1]
+        spec = self.shapes(model.horizon + 1, model.R, model.S, model.P, model.F, C)
+        for name, (shape, dtype, fill) in spec.items():
+            arr = into[name] if into is not None else np.full(shape, fill, dtype=dtype)
+            if arr.shape != shape:
+                raise ValueError(f"recorder array {name} has shape {arr.shape}, expected {shape}")
+            setattr(self, name, arr)
         self.periods = 0
 
     def record(self, m: GreatGameModel) -> None:
@@ -339,5 +456,12 @@ class Recorder:
         self.active[t] = m.active
         self.engagement[t] = m.engagement
         self.turnover[t] = m.turnover
+        if m.failed.any():
+            for arr in (self.influence, self.engagement, self.turnover):
+                arr[t, m.failed] = np.nan
+            self.status[t, m.failed] = -1
         self.periods = t + 1
 
+    def regional_history(self, upto: int) -> np.ndarray:
+        """Regional total influence of every power over periods 0..upto, (T', R, P)."""
+        return self.influence[: upto + 1, :, -1, :, -1]

@@ -1,14 +1,17 @@
-"""Fundamentals: the sourced 2017/2022 figures, read from `model/data/` into arrays.
+"""Fundamentals: the sourced figures of one start year, read from `model/data/` into arrays.
 
 Every number here traces to a row of `model/data/*.csv` (copied from the project's calibration data with its
-sources) or to a selection rule documented in `docs/ODD.md` section 7 ("Input data"). The rules are applied in
-code, not by hand, so a user who edits a CSV row sees the change in the next run.
+sources, plus rows this project added with theirs) or to a documented judgement (`judgements.csv`), by the
+selection rules of docs/ODD.md section 7. **Vintage rule:** a scenario starting in year Y uses no figure that
+describes a later year: a row is usable only if the period it describes ends by Y (a SIPRI window 2015-2019 ends
+in 2019; a 2024H1 stock in 2024), and growth comes from the GDP forecasts published by Y (IMF WEO), not from
+realised later growth. `Fundamentals.provenance` lists the period of every row selected, so tests can check it.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,28 +21,30 @@ DATA_DIR = Path(__file__).parent / "data"
 QUALITY_RANK = {"reported": 0, "mirror": 1, "estimate": 2}
 KNOWN_POWERS = ("RUS", "CHN", "USA", "EU", "TUR")
 KNOWN_STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
-FORMAT_ALIASES = {"C5+1": "C5+1", "CA-China": "CA-China", "CA-Russia": "CA-Russia", "EU-CA": "EU-CA"}
 STATUS_CODES = {"none": 0, "observer": 1, "associate": 1, "participant": 2, "member": 2}
+STALE_YEARS = 6  # a stock or debt figure older than this is not used (ODD 7)
 
 
 @dataclass(frozen=True)
 class Fundamentals:
-    """Arrays of one data year; axes are (state) or (state, power) in the order given."""
+    """Arrays of one start year; axes are (state) or (state, power) in the order given."""
 
     year: int
     states: tuple[str, ...]
     powers: tuple[str, ...]
     gdp_usd_bn: np.ndarray  # (S,)
     population_m: np.ndarray  # (S,)
-    gdp_growth_per_year: np.ndarray  # (S,) nominal US$ GDP growth 2017->2022, compound
-    partner_growth_per_year: np.ndarray  # (P,) the powers' nominal US$ GDP growth 2017->2022, compound
+    gdp_growth_per_year: np.ndarray  # (S,) nominal US$ GDP growth forecast published by the start year (WEO)
+    partner_growth_per_year: np.ndarray  # (P,) the powers' forecast nominal US$ GDP growth, same vintage
     turnover_usd_bn: np.ndarray  # (S, P) goods trade turnover
     remittances_pct_gdp: np.ndarray  # (S, P) remittances received from each power, % of GDP
     debt_usd_bn: np.ndarray  # (S, P) external debt owed to the power
-    fdi_stock_usd_bn: np.ndarray  # (S, P) direct-investment stock (see ODD 7 for the gross-inflow proxy)
+    fdi_stock_usd_bn: np.ndarray  # (S, P) direct-investment stock
+    fdi_gross_inflow_cumulative_usd_bn: np.ndarray  # (S, P) cumulative gross inflows (x a stock ratio in the model)
     arms_share: np.ndarray  # (S, P) share of arms imports, 0..1
     military_presence: np.ndarray  # (S, P) 1 base, 0.5 leased facility, 0 none
     energy_route_share: np.ndarray  # (S, P) share of energy exports routed through/to the power, 0..1
+    provenance: tuple[tuple[str, str, str, str, str], ...] = field(default=())  # (quantity, state, partner, period, file)
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -47,48 +52,98 @@ def _read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _year_mid(text: str) -> float:
+def period_end(text: str) -> float:
+    """Last year a period describes: '2022' -> 2022, '2024H1' -> 2024, '2015-2019' -> 2019."""
+    text = str(text).strip()
+    if "-" in text:
+        return float(text.split("-")[1])
+    return float(text[:-2]) if text.endswith("H1") else float(text)
+
+
+def period_mid(text: str) -> float:
     """'2022' -> 2022.5, '2024H1' -> 2024.25, '2015-2019' -> 2017.5 (mid-period)."""
+    text = str(text).strip()
     if "-" in text:
         lo, hi = text.split("-")
         return (float(lo) + float(hi) + 1) / 2
-    if text.endswith("H1"):
-        return float(text[:-2]) + 0.25
-    return float(text) + 0.5
+    return float(text[:-2]) + 0.25 if text.endswith("H1") else float(text) + 0.5
 
 
-def _nearest(rows: list[dict[str, str]], year: int, window: float) -> dict[str, str] | None:
-    """The row whose period is nearest the middle of `year`, within `window` years (first one on ties)."""
-    best, best_d = None, window + 1e-9
-    for row in rows:
-        d = abs(_year_mid(row["year"]) - (year + 0.5))
-        if d < best_d:
-            best, best_d = row, d
-    return best
+def usable(rows: list[dict[str, str]], year: int, max_age: float | None = None) -> list[dict[str, str]]:
+    """Rows describing periods that end by `year` (and, with max_age, that are not older than that)."""
+    return [r for r in rows if period_end(r["year"]) <= year
+            and (max_age is None or year - period_end(r["year"]) <= max_age)]
+
+
+def latest(rows: list[dict[str, str]], year: int, max_age: float | None = None) -> dict[str, str] | None:
+    """The usable row nearest the start year (the latest; the first listed on ties)."""
+    ok = usable(rows, year, max_age)
+    return max(ok, key=lambda r: period_mid(r["year"])) if ok else None
+
+
+class _Selector:
+    """Reads the data tables once and records the period of every value it selects."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.ties = _read("ties.csv")
+        self.judgements = [r for r in _read("judgements.csv") if int(r["year"]) == year]
+        self.provenance: list[tuple[str, str, str, str, str]] = []
+
+    def note(self, quantity: str, state: str, partner: str, period: str, file: str = "ties.csv") -> None:
+        self.provenance.append((quantity, state, partner, str(period), file))
+
+    def rows(self, state: str, partner: str, indicator: str) -> list[dict[str, str]]:
+        return [r for r in self.ties if r["state"] == state and r["partner"] == partner and r["indicator"] == indicator]
+
+    def judgement(self, state: str, partner: str, indicator: str) -> float | None:
+        for r in self.judgements:
+            if r["state"] == state and r["partner"] == partner and r["indicator"] == indicator:
+                self.note(indicator, state, partner, r["year"], "judgements.csv")
+                return float(r["value"])
+        return None
+
+
+def forecast_growth(codes: tuple[str, ...], year: int) -> tuple[np.ndarray, list[str]]:
+    """Compound nominal US$ GDP growth per year from the latest forecast vintage published by `year` whose
+    projection starts in `year` (ODD 7.1). Returns the rates and the vintages used."""
+    rows = [r for r in _read("forecasts.csv") if int(r["start_year"]) == year and int(r["published"][:4]) <= year]
+    out, used = np.zeros(len(codes)), []
+    for i, c in enumerate(codes):
+        mine = sorted((r for r in rows if r["code"] == c), key=lambda r: r["published"])
+        if not mine:
+            raise ValueError(f"model/data/forecasts.csv: no GDP forecast for {c} published by {year}")
+        r = mine[-1]
+        if r["growth_per_year"]:
+            out[i] = float(r["growth_per_year"])
+        else:
+            span = int(r["end_year"]) - int(r["start_year"])
+            out[i] = (float(r["gdp_end_usd_bn"]) / float(r["gdp_start_usd_bn"])) ** (1 / span) - 1
+        used.append(r["vintage"])
+    return out, used
 
 
 @lru_cache(maxsize=16)
-def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...],
-                      gross_inflow_to_stock: float = 0.25) -> Fundamentals:
-    """Build the arrays of one data year (2017 or 2022) by the selection rules of ODD section 7."""
+def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...]) -> Fundamentals:
+    """Build the arrays of one start year (2017 or 2022) by the selection rules of ODD section 7."""
+    sel = _Selector(year)
     countries = {(r["code"], int(r["year"])): r for r in _read("countries.csv")}
     trade = _read("trade.csv")
-    ties = _read("ties.csv")
     S, P = len(states), len(powers)
     si = {s: i for i, s in enumerate(states)}
     pi = {p: j for j, p in enumerate(powers)}
 
     gdp = np.array([float(countries[(s, year)]["gdp_usd_bn"]) for s in states])
     pop = np.array([float(countries[(s, year)]["population_m"]) for s in states])
-    g17 = np.array([float(countries[(s, 2017)]["gdp_usd_bn"]) for s in states])
-    g22 = np.array([float(countries[(s, 2022)]["gdp_usd_bn"]) for s in states])
-    growth = (g22 / g17) ** (1 / 5) - 1
-    p17 = np.array([float(countries[(p, 2017)]["gdp_usd_bn"]) for p in powers])
-    p22 = np.array([float(countries[(p, 2022)]["gdp_usd_bn"]) for p in powers])
-    partner_growth = (p22 / p17) ** (1 / 5) - 1
+    for s in states:
+        sel.note("gdp_usd_bn", s, "", str(year), "countries.csv")
+    growth, vintages = forecast_growth(states, year)
+    partner_growth, pv = forecast_growth(powers, year)
+    for c, v in zip(states + powers, vintages + pv, strict=True):
+        sel.note("gdp_growth_forecast", c, "", v.split()[-1][:4], "forecasts.csv")
 
-    # Trade: best quality row (reported > mirror > estimate, first listed on ties); a missing cell is the
-    # other year's value scaled by the state's GDP ratio between the years (ODD 7.2).
+    # Trade: best quality row of the year (reported > mirror > estimate, first listed on ties); a missing cell is
+    # an earlier data year's value scaled by the state's GDP ratio between the years (ODD 7.2).
     def best_turnover(y: int) -> dict[tuple[str, str], float]:
         best: dict[tuple[str, str], tuple[int, float]] = {}
         for r in trade:
@@ -99,165 +154,217 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
                 best[key] = (rank, float(r["turnover_usd_bn"]))
         return {k: v for k, (_, v) in best.items()}
 
-    this, other = best_turnover(year), best_turnover(2017 if year == 2022 else 2022)
-    other_year = 2017 if year == 2022 else 2022
+    this = best_turnover(year)
+    earlier = [y for y in (2017, 2022) if y < year]
     turnover = np.zeros((S, P))
     for s in states:
         for p in powers:
             if (s, p) in this:
                 turnover[si[s], pi[p]] = this[(s, p)]
-            elif (s, p) in other:
-                ratio = float(countries[(s, year)]["gdp_usd_bn"]) / float(countries[(s, other_year)]["gdp_usd_bn"])
-                turnover[si[s], pi[p]] = other[(s, p)] * ratio
+                sel.note("turnover_usd_bn", s, p, str(year), "trade.csv")
+            elif earlier and (s, p) in (prev := best_turnover(earlier[-1])):
+                ratio = gdp[si[s]] / float(countries[(s, earlier[-1])]["gdp_usd_bn"])
+                turnover[si[s], pi[p]] = prev[(s, p)] * ratio
+                sel.note("turnover_usd_bn", s, p, str(earlier[-1]), "trade.csv")
 
-    def tie_rows(state: str, partner: str, indicator: str) -> list[dict[str, str]]:
-        return [r for r in ties if r["state"] == state and r["partner"] == partner and r["indicator"] == indicator]
-
-    # Remittances: WDI total (% of GDP) times the share from Russia (ODD 7.3). Other powers: no data, zero.
+    # Remittances: WDI total (% of GDP) of the year times the share from Russia (ODD 7.3).
     remit = np.zeros((S, P))
     if "RUS" in pi:
         for s in states:
-            totals = [r for r in tie_rows(s, "ALL", "remittances_inflow")]
-            pct = [r for r in tie_rows(s, "ALL", "remittances_pct_gdp") if r["source"].startswith("World Bank WDI")]
-            pct_row = _nearest(pct, year, 0.0)
-            if pct_row is None:
+            pct = [r for r in sel.rows(s, "ALL", "remittances_pct_gdp") if r["source"].startswith("World Bank WDI")
+                   and r["year"] == str(year)]
+            if not pct:
                 continue
-            share = _remittance_share(tie_rows(s, "RUS", "remittances_share_from_partner"),
-                                      tie_rows(s, "RUS", "remittances_from_partner_mts"), totals, year)
-            remit[si[s], pi["RUS"]] = float(pct_row["value"]) * share
+            share = _remittance_share(sel, s, year)
+            remit[si[s], pi["RUS"]] = float(pct[0]["value"]) * share
+            sel.note("remittances_pct_gdp", s, "ALL", pct[0]["year"])
 
     debt = np.zeros((S, P))
     fdi = np.zeros((S, P))
+    gross = np.zeros((S, P))
     for p in powers:
         for s in states:
-            row = _nearest(tie_rows(s, p, "external_debt_owed"), year, 3.5)
+            row = latest(sel.rows(s, p, "external_debt_owed"), year, STALE_YEARS)
             if row:
                 debt[si[s], pi[p]] = float(row["value"])
+                sel.note("external_debt_owed", s, p, row["year"])
     if "CHN" in pi:
-        fdi[:, pi["CHN"]] = _china_fdi(ties, states, year)
+        fdi[:, pi["CHN"]] = _china_fdi(sel, states, turnover[:, pi["CHN"]])
     if "RUS" in pi:
-        # Putin's ~$5 bn regional stock (seed, 2022) split by each state's share of the region's trade with Russia.
-        row = _nearest(tie_rows("CA5", "RUS", "fdi_stock"), 2022, 0.0)
-        if row and turnover[:, pi["RUS"]].sum() > 0:
-            col = turnover[:, pi["RUS"]]
+        # The seed's ~US$5 bn regional stock (Putin, 2022) split by each state's share of the region's trade with
+        # Russia; no figure describes 2017 or earlier, so a 2017 start has none (ODD 7.4).
+        row = latest(sel.rows("CA5", "RUS", "fdi_stock"), year)  # the first listed: the seed's figure
+        col = turnover[:, pi["RUS"]]
+        if row and col.sum() > 0:
             fdi[:, pi["RUS"]] = float(row["value"]) * col / col.sum()
+            sel.note("fdi_stock", "CA5", "RUS", row["year"])
     for p in ("USA", "EU"):
         if p in pi:
             for s in states:
-                row = _nearest(tie_rows(s, p, "fdi_gross_inflow_cumulative"), 2022, 0.0)
+                row = latest(sel.rows(s, p, "fdi_gross_inflow_cumulative"), year, 0)
                 if row:
-                    fdi[si[s], pi[p]] = float(row["value"]) * gross_inflow_to_stock
+                    gross[si[s], pi[p]] = float(row["value"])
+                    sel.note("fdi_gross_inflow_cumulative", s, p, row["year"])
 
-    arms = np.zeros((S, P))
-    own_rows = {r["state"] for r in ties if r["indicator"] == "arms_import_share"}
-    for p in powers:
-        regional = _nearest(tie_rows("CA5", p, "arms_import_share"), year, 10)
-        for s in states:
-            own = _nearest(tie_rows(s, p, "arms_import_share"), year, 10)
-            if own:
-                arms[si[s], pi[p]] = float(own["value"]) / 100
-            elif s == "TJK":
-                tiv = {r["partner"]: float(r["value"]) for r in ties if r["state"] == s and r["indicator"] == "arms_imports_tiv"}
-                if p in tiv:
-                    arms[si[s], pi[p]] = tiv[p] / (sum(tiv.values()) + 3.0)  # + Bulgaria's 3 TIV (note of the TJK row)
-            elif s == "TKM":
-                continue  # Russia not the main supplier; no shares published: left at zero (ODD 7.5)
-            elif regional and s not in own_rows:
-                arms[si[s], pi[p]] = float(regional["value"]) / 100
-    # A state with its own published share (KAZ: Russia 88%, Europe second with 6%) gets no regional fill-in.
-
+    arms = _arms(sel, states, powers)
     presence = np.zeros((S, P))
-    for r in ties:
-        if r["state"] in si and r["partner"] in pi and int(float(r["year"] if r["year"].isdigit() else 0)) == year:
-            if r["indicator"] == "military_base":
-                presence[si[r["state"]], pi[r["partner"]]] = float(r["value"])
-            elif r["indicator"] == "military_facility_lease":
-                presence[si[r["state"]], pi[r["partner"]]] = 0.5 * float(r["value"])
+    for r in sel.ties:
+        if r["state"] in si and r["partner"] in pi and r["year"] == str(year):
+            weight = {"military_base": 1.0, "military_facility_lease": 0.5}.get(r["indicator"])
+            if weight is not None:
+                presence[si[r["state"]], pi[r["partner"]]] = weight * float(r["value"])
+                sel.note(r["indicator"], r["state"], r["partner"], r["year"])
 
-    energy = _energy_routes(ties, states, powers, gdp, year)
-    return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, arms,
-                        presence, energy)
+    energy = _energy_routes(sel, states, powers, gdp)
+    return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, gross,
+                        arms, presence, energy, tuple(sel.provenance))
 
 
-def _remittance_share(shares: list[dict], mts: list[dict], totals: list[dict], year: int) -> float:
-    """Share of remittances from Russia: same-year share rows (mean), else same-year money-transfer total over the
-    WDI total, else the nearest year of either; capped at 1 (ODD 7.3)."""
-    def mts_ratio(y: int, window: float) -> float | None:
-        m = _nearest(mts, y, window)
-        if m is None:
-            return None
-        t = _nearest(totals, int(m["year"]), 0.0)
-        return None if t is None else min(1.0, float(m["value"]) / float(t["value"]))
+def _remittance_share(sel: _Selector, state: str, year: int) -> float:
+    """Share of remittances from Russia (ODD 7.3): same-year share rows (mean), else the same-year money-transfer
+    total over the WDI total, else the latest usable year of either; capped at 1."""
+    shares = usable(sel.rows(state, "RUS", "remittances_share_from_partner"), year)
+    mts = usable(sel.rows(state, "RUS", "remittances_from_partner_mts"), year)
+    totals = sel.rows(state, "ALL", "remittances_inflow")
 
-    same = [float(r["value"]) / 100 for r in shares if r["year"] == str(year)]
+    def mts_ratio(rows: list[dict]) -> float | None:
+        for m in sorted(rows, key=lambda r: -period_mid(r["year"])):
+            t = [r for r in totals if r["year"] == m["year"]]
+            if t:
+                sel.note("remittances_from_partner_mts", state, "RUS", m["year"])
+                return min(1.0, float(m["value"]) / float(t[0]["value"]))
+        return None
+
+    same = [r for r in shares if r["year"] == str(year)]
     if same:
-        return float(np.mean(same))
-    ratio = mts_ratio(year, 0.0)
+        sel.note("remittances_share_from_partner", state, "RUS", str(year))
+        return float(np.mean([float(r["value"]) / 100 for r in same]))
+    ratio = mts_ratio([r for r in mts if r["year"] == str(year)])
     if ratio is not None:
         return ratio
-    near = _nearest(shares, year, 10)
+    near = latest(shares, year)
     if near:
+        sel.note("remittances_share_from_partner", state, "RUS", near["year"])
         return float(near["value"]) / 100
-    ratio = mts_ratio(year, 10)
+    ratio = mts_ratio(mts)
     return 0.0 if ratio is None else ratio
 
 
-def _china_fdi(ties: list[dict], states: tuple[str, ...], year: int) -> np.ndarray:
-    """EDB stock of Chinese FDI: the state's row nearest the year within 3.5 years; states without one share the
-    remainder of the regional (CA5) row by their 2025H1 weights (ODD 7.4)."""
-    rows = [r for r in ties if r["partner"] == "CHN" and r["indicator"] == "fdi_stock"]
+def _china_fdi(sel: _Selector, states: tuple[str, ...], china_trade: np.ndarray) -> np.ndarray:
+    """EDB stock of Chinese FDI (ODD 7.4): the state's latest usable row; states without one share the rest of the
+    latest usable regional (CA5) stock by their trade with China in the start year."""
+    rows = [r for r in sel.ties if r["partner"] == "CHN" and r["indicator"] == "fdi_stock"]
     out = np.zeros(len(states))
     missing = []
     for i, s in enumerate(states):
-        row = _nearest([r for r in rows if r["state"] == s], year, 3.5)
+        row = latest([r for r in rows if r["state"] == s], sel.year, STALE_YEARS)
         if row:
             out[i] = float(row["value"])
+            sel.note("fdi_stock", s, "CHN", row["year"])
         else:
             missing.append(i)
-    region = _nearest([r for r in rows if r["state"] == "CA5"], year, 3.5)
+    region = latest([r for r in rows if r["state"] == "CA5"], sel.year, STALE_YEARS)
     if missing and region:
-        latest = {r["state"]: float(r["value"]) for r in rows if r["year"] == "2025H1"}
-        w = np.array([latest.get(states[i], 0.0) for i in missing])
+        sel.note("fdi_stock", "CA5", "CHN", region["year"])
+        w = china_trade[missing]
         rest = max(0.0, float(region["value"]) - out.sum())
         if w.sum() > 0:
             out[missing] = rest * w / w.sum()
     return out
 
 
-def _energy_routes(ties: list[dict], states: tuple[str, ...], powers: tuple[str, ...], gdp: np.ndarray,
-                   year: int) -> np.ndarray:
-    """Share of a state's energy exports that depend on each power, scaled by how much energy exports weigh in the
-    economy relative to Turkmenistan's gas (ODD 7.6): KAZ oil through Russian pipelines (CPC + Atyrau-Samara) and
-    the Kazakhstan-China pipeline; TKM gas volumes to China and Russia; UZB gas to China."""
-    S, P = len(states), len(powers)
-    out = np.zeros((S, P))
+def _arms(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...]) -> np.ndarray:
+    """Arms-import shares (ODD 7.5): the state's latest usable SIPRI share; Tajikistan's TIV shares; else the
+    regional (CA5) share; a state with a share of its own gets no regional fill-in; else a documented judgement."""
+    arms = np.zeros((len(states), len(powers)))
+    year = sel.year
+    own_rows = {r["state"] for r in usable([r for r in sel.ties if r["indicator"] == "arms_import_share"], year)}
+    tiv = {}
+    for r in usable([r for r in sel.ties if r["indicator"] == "arms_imports_tiv"], year):
+        tiv.setdefault(r["state"], {})[r["partner"]] = (float(r["value"]), r["year"])
+    for j, p in enumerate(powers):
+        regional = latest(sel.rows("CA5", p, "arms_import_share"), year)
+        for i, s in enumerate(states):
+            own = latest(sel.rows(s, p, "arms_import_share"), year)
+            if own:
+                arms[i, j] = float(own["value"]) / 100
+                sel.note("arms_import_share", s, p, own["year"])
+            elif s in tiv:
+                if p in tiv[s]:  # + Bulgaria's 3 TIV (note of the TJK row)
+                    arms[i, j] = tiv[s][p][0] / (sum(v for v, _ in tiv[s].values()) + 3.0)
+                    sel.note("arms_imports_tiv", s, p, tiv[s][p][1])
+            elif s == "TKM":
+                continue  # Russia not the main supplier; no shares published: zero (ODD 7.5)
+            elif regional and s not in own_rows:
+                arms[i, j] = float(regional["value"]) / 100
+                sel.note("arms_import_share", "CA5", p, regional["year"])
+            elif s not in own_rows and s not in tiv and (v := sel.judgement(s, p, "arms_import_share")) is not None:
+                arms[i, j] = v / 100
+    return arms
+
+
+def _energy_routes(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...], gdp: np.ndarray) -> np.ndarray:
+    """Share of a state's energy exports that depend on each power (ODD 7.6), from the latest usable rows: KAZ oil
+    through Russia and through the Kazakhstan-China pipeline; TKM gas volumes to China and Russia; UZB gas to
+    China scaled by its export value relative to GDP, divided by Turkmenistan's."""
+    out = np.zeros((len(states), len(powers)))
     si = {s: i for i, s in enumerate(states)}
     pi = {p: j for j, p in enumerate(powers)}
 
-    def val(state: str, partner: str, ind: str) -> float:
-        for r in ties:
-            if r["state"] == state and r["partner"] == partner and r["indicator"] == ind:
-                return float(r["value"])
-        return 0.0
+    def val(state: str, partner: str, indicators: tuple[str, ...]) -> float | None:
+        rows = [r for ind in indicators for r in sel.rows(state, partner, ind)]
+        best = latest(rows, sel.year)
+        if best is None:
+            return None
+        same = [r for r in rows if r["year"] == best["year"]]
+        for r in same:
+            sel.note(r["indicator"], state, partner, r["year"])
+        return sum(float(r["value"]) for r in same)
 
     if "KAZ" in si:
-        shares = {"RUS": val("KAZ", "RUS", "oil_export_share_via_CPC") + val("KAZ", "RUS", "oil_export_share_via_Atyrau_Samara"),
-                  "CHN": val("KAZ", "CHN", "oil_export_share_via_KCP")}
+        shares = {"RUS": val("KAZ", "RUS", ("oil_export_share_via_CPC", "oil_export_share_via_Atyrau_Samara",
+                                            "oil_export_share_via_russia")),
+                  "CHN": val("KAZ", "CHN", ("oil_export_share_via_KCP",))}
         for p, v in shares.items():
-            if p in pi:
+            if p in pi and v is not None:
                 out[si["KAZ"], pi[p]] = v / 100  # oil dominates Kazakh exports: exposure 1
     tkm_gas_gdp = None
     if "TKM" in si:
-        vol = {"CHN": val("TKM", "CHN", "gas_export_volume"), "RUS": val("TKM", "RUS", "gas_export_volume")}
+        vol = {p: val("TKM", p, ("gas_export_volume",)) or 0.0 for p in ("CHN", "RUS")}
         total = sum(vol.values())
         for p, v in vol.items():
             if p in pi and total:
                 out[si["TKM"], pi[p]] = v / total
-        tkm_gas_gdp = val("TKM", "CHN", "gas_export_value") / gdp[si["TKM"]]
+        value = val("TKM", "CHN", ("gas_export_value",))
+        tkm_gas_gdp = value / gdp[si["TKM"]] if value else None
     if "UZB" in si and "CHN" in pi and tkm_gas_gdp:
-        exposure = (val("UZB", "CHN", "gas_export_value") / gdp[si["UZB"]]) / tkm_gas_gdp
-        out[si["UZB"], pi["CHN"]] = min(1.0, exposure)
+        value = val("UZB", "CHN", ("gas_export_value",))
+        if value:
+            out[si["UZB"], pi["CHN"]] = min(1.0, (value / gdp[si["UZB"]]) / tkm_gas_gdp)
     return out
+
+
+@lru_cache(maxsize=8)
+def load_routes(year: int, states: tuple[str, ...], powers: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Transit routes usable in `year` (`routes.csv`, ODD 7.8): transit (S, P, K, S) bool, path k of (s, p)
+    crosses state t; share (S, P, K), the share of the pair's trade on that path (the rest needs no transit).
+    Transit states outside the scenario are ignored (the path then counts as direct)."""
+    rows = [r for r in _read("routes.csv") if int(r["describes"]) <= year and r["state"] in states
+            and r["partner"] in powers]
+    K = max([sum(1 for r in rows if (r["state"], r["partner"]) == (s, p)) for s in states for p in powers] + [1])
+    S, P = len(states), len(powers)
+    transit = np.zeros((S, P, K, S), dtype=bool)
+    share = np.zeros((S, P, K))
+    used: dict[tuple[int, int], int] = {}
+    for r in rows:
+        s, p = states.index(r["state"]), powers.index(r["partner"])
+        k = used.get((s, p), 0)
+        used[(s, p)] = k + 1
+        share[s, p, k] = float(r["share"])
+        for t in r["transit"].split():
+            if t in states:
+                transit[s, p, k, states.index(t)] = True
+    return transit, share
 
 
 @lru_cache(maxsize=4)

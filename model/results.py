@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import LEVELS, GreatGameModel
-from .schema import INFLUENCE_CHANNELS
+from .axes import INFLUENCE as INFLUENCE_CHANNELS
+from .axes import LEVELS
+from .core import Failure, GreatGameModel
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Results:
     active: np.ndarray
     colours: dict[str, str | None] = field(default_factory=dict)
     event_log: list[tuple[int, int, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  # runs stopped because a state went non-finite
 
     @classmethod
     def from_model(cls, model: GreatGameModel, run_numbers: np.ndarray | None = None) -> Results:
@@ -41,7 +43,8 @@ class Results:
         runs = np.asarray(run_numbers if run_numbers is not None else [k[-1] for k in model.spawn_keys])
         return cls(sc.name, [sc.date_of(t).isoformat() for t in range(T)], model.powers, model.states,
                    model.formats, runs, rec.influence[:T], rec.status[:T], rec.engagement[:T], rec.turnover[:T],
-                   rec.active[:T], dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log])
+                   rec.active[:T], dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log],
+                   list(model.failures))
 
     @classmethod
     def concat(cls, parts: list[Results]) -> Results:
@@ -51,7 +54,8 @@ class Results:
                    np.concatenate([p.runs for p in parts]),
                    *(np.concatenate([getattr(p, k) for p in parts], axis=1)
                      for k in ("influence", "status", "engagement", "turnover", "active")),
-                   colours=first.colours, event_log=[e for p in parts for e in p.event_log])
+                   colours=first.colours, event_log=[e for p in parts for e in p.event_log],
+                   failures=[f for p in parts for f in p.failures])
 
     @property
     def steps(self) -> int:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .axes import DOCTRINE
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
 from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
 from .yamlio import ScenarioError, deep_merge, resolve_extends
@@ -132,7 +133,7 @@ def build_scenario(data: dict, file: str) -> Scenario:
     if abs(sum(cw.values()) - 1) > 1e-6:
         raise ScenarioError(file, "influence.channel_weights", f"weights must sum to 1, got {sum(cw.values()):g}")
     for doctrine in raw["parameters"]["doctrine_penalty"]:
-        if doctrine not in ("none", "permanent_neutrality", "non_bloc"):
+        if doctrine not in DOCTRINE:
             raise ScenarioError(file, f"parameters.doctrine_penalty.{doctrine}", "unknown doctrine")
     try:
         start = parse_period(raw["start"])

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, KIND, OBLIGATION
 from .yamlio import ScenarioError
 
 
@@ -89,20 +90,19 @@ class Event:
 
 
 SHARE = dict(lo=0.0, hi=1.0, unit="share 0-1")
-CHANNELS = ("trade", "investment", "security", "energy_transport", "migration", "regional")
-INFLUENCE_CHANNELS = ("trade", "investment", "security", "institutions", "energy_transport", "migration")
-KINDS = ("security_alliance", "economic_union", "regional_organisation", "dialogue_platform")
-DOCTRINES = ("none", "permanent_neutrality", "non_bloc")
+CHANNELS = BENEFIT
+INFLUENCE_CHANNELS = INFLUENCE
+KINDS = KIND
+DOCTRINES = DOCTRINE
 
 POWER = Fields({
     "name": Text("display name"),
     "colour": Text("plot colour (any matplotlib colour); fixed for the power in every plot"),
     "budget_usd_bn_per_year": Num(0, 1e4, "US$ bn/year", "engagement budget: state-directed investment, aid, "
                                   "security assistance and diplomatic attention"),
-    "instrument_shares": Fields({k: Num(**SHARE, doc=f"share of the budget spent on {k}")
-                                 for k in ("investment", "security", "diplomacy")},
-                                doc="split of the budget across instruments; must sum to 1"),
-    "aspiration": Num(**SHARE, doc="regional influence the power wants; below it the power may convene a format"),
+    "instrument_shares": Fields({k: Num(**SHARE, doc=f"share of the budget spent on {k}") for k in INSTRUMENT},
+                                doc="split of the budget across instruments (accession = the fund for accession "
+                                    "packages); must sum to 1"),
     "sanctions": Num(**SHARE, doc="sanctions pressure on the power at the start (0 none, 1 maximal)"),
     "template": Text("format code the power convenes when it acts on an influence gap (may be empty)"),
 }, optional=frozenset({"template", "colour", "name"}))
@@ -124,8 +124,10 @@ FORMAT = Fields({
     "eligible_turkic_only": Flag("only Turkic-speaking states may join (a charter rule, not a per-state constant)"),
     "active": Flag("the format exists at the start"),
     "channels": Fields({k: Num(**SHARE, doc=f"how much the format channels {k}") for k in CHANNELS}),
+    "obligations": Fields({k: Num(**SHARE, doc=f"binding {k.replace('_', ' ')} obligation of full membership "
+                                                   "(from the charter)") for k in OBLIGATION},
+                          doc="binding obligations coded from the charter; sovereignty cost and doctrine act through them"),
     "costs": Fields({
-        "sovereignty": Num(**SHARE, doc="sovereignty cost of full membership"),
         "friction": Num(**SHARE, doc="friction with powers outside the format"),
         "sanctions_exposure": Num(**SHARE, doc="exposure to sanctions aimed at its member powers"),
     }),
@@ -148,13 +150,18 @@ PARAMETERS = Fields({
         "energy_transport": Num(0, 100, "utility per unit route share", "weight of energy and corridors"),
         "migration": Num(0, 100, "utility per unit remittances/GDP", "weight of labour-migration access"),
         "regional": Num(0, 100, "utility per unit", "weight of intra-regional cooperation not tied to a power"),
-        "sovereignty": Num(0, 100, "utility per unit depth", "weight of sovereignty cost"),
         "friction": Num(0, 100, "utility per unit rival dependence", "weight of friction with rival powers"),
         "sanctions": Num(0, 100, "utility per unit exposure", "weight of sanctions exposure"),
         "hedging": Num(0, 100, "utility per unit excess influence share", "weight of over-dependence cost"),
     }),
-    "doctrine_penalty": MapOf(Fields({k: Num(0, 100, "multiplier of sovereignty cost") for k in KINDS}),
-                              "doctrine", "extra sovereignty cost by doctrine and format kind"),
+    "obligation_cost": Fields({k: Num(0, 100, "utility per unit obligation", f"sovereignty cost of a {k} obligation")
+                               for k in OBLIGATION}),
+    "doctrine_penalty": MapOf(Fields({k: Num(0, 1000, "utility per unit obligation") for k in OBLIGATION}),
+                              "doctrine", "extra sovereignty cost of each obligation by doctrine"),
+    "routes": Fields({
+        "customs_route_weight": Num(**SHARE, doc="share of a customs union's trade and transport benefit that needs "
+                                                 "the transit states inside the union (ODD 4.2f)"),
+    }),
     "threat_level": Num(**SHARE, doc="Afghanistan-related security threat (0 calm, 1 acute crisis)"),
     "threat_spillover": Num(**SHARE, doc="share of the threat felt by states without an Afghan border"),
     "energy_price_index": Num(0.01, 100, "index, 2022 = 1", "energy price level; scales energy leverage"),
@@ -163,7 +170,6 @@ PARAMETERS = Fields({
         "access_elasticity": Num(0, 10, "log-turnover per unit engagement", "trade created by format access"),
         "sanctions_elasticity": Num(0, 10, "log-turnover per year per unit", "trade lost to secondary sanctions"),
         "noise_sd": Num(0, 1, "log-turnover per sqrt(year)", "random trade shocks"),
-        "growth_source": Choice(("gdp_2017_2022",), "trend growth of turnover"),
         "partner_growth_elasticity": Num(0, 3, "elasticity", "weight of the partner's GDP growth in trade growth"),
         "reference_growth_per_year": Num(-0.5, 0.5, "per year", "growth subtracted from trade trend (0: naive gravity)"),
     }),
@@ -178,6 +184,11 @@ PARAMETERS = Fields({
         "convene_patience_steps": Num(1, 1000, "steps", "steps below aspiration before a power convenes",
                                       integer=True),
         "convene_probability": Num(**SHARE, doc="chance per step of convening once patience has run out"),
+        "loss_tolerance": Num(**SHARE, doc="a power is losing ground below (1 - tolerance) x its reference influence"),
+        "loss_memory_steps": Num(0, 1000, "steps", "how far back the reference influence (recent peak) looks",
+                                 integer=True),
+        "package_cap_years": Num(0, 100, "years", "largest accession fund, in years of the accession envelope"),
+        "package_margin": Num(0, 10, "share", "a package offers this much more than the state's utility gap"),
     }),
 })
 
@@ -198,6 +209,8 @@ SCENARIO = Fields({
     "step_months": Num(1, 12, "months", "length of a step", integer=True),
     "data_year": Num(2017, 2022, "year", "year of the fundamentals read from model/data (2017 or 2022)", integer=True),
     "initial_status": Choice(("data", "blank"), "statuses at step 0: the data year's pattern, or none everywhere"),
+    "fundamentals": Choice(("projected", "held"), "GDP and trade trends: the forecasts published by the start year "
+                           "(projected), or held at the start year's levels (held: the blank-slate check)"),
     "runs": Num(1, 10**7, "runs", "default number of runs", integer=True),
     "seed": Num(0, 2**63 - 1, "integer", "root seed", integer=True),
     "powers": MapOf(POWER, "power", "great powers (ISO alpha-3 or EU)"),
@@ -206,7 +219,7 @@ SCENARIO = Fields({
     "parameters": PARAMETERS,
     "influence": INFLUENCE,
     "events": ListOf(Event(), "scheduled shocks"),
-}, optional=frozenset({"description", "events"}))
+}, optional=frozenset({"description", "events", "fundamentals"}))
 
 EVENT_TYPES: dict[str, dict[str, Any]] = {
     "sanctions": {"power": Codes("power"), "level": Num(**SHARE)},
@@ -220,6 +233,7 @@ EVENT_TYPES: dict[str, dict[str, Any]] = {
     "format_close": {"format": Codes("format")},
     "status": {"state": Codes("state"), "format": Codes("format"), "status": Choice(("none", "partial", "member"))},
     "parameter": {"key": Text(), "value": Num()},
+    "doctrine": {"state": Codes("state"), "doctrine": Choice(DOCTRINE)},
 }
 EVENT_COMMON = {"at", "step", "type", "note"}
 

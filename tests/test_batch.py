@@ -171,7 +171,7 @@ def test_compare_writes_tables_figures_and_report(tmp_path):
 
 
 def test_sobol_design_gives_indices(tmp_path):
-    extra = ("design:\n  method: sobol\n  points: 4\n  parameters:\n    parameters.weights.sovereignty: "
+    extra = ("design:\n  method: sobol\n  points: 4\n  parameters:\n    parameters.obligation_cost.supranational: "
              "{low: 0.5, high: 1.5}\n    parameters.weights.trade: {low: 0.5, high: 1.5}\n"
              "outcomes:\n  - {type: regional_influence, power: RUS}\n")
     path = write_experiment(tmp_path, replicates=2, chunk=2, steps=6, extra=extra)
@@ -180,7 +180,7 @@ def test_sobol_design_gives_indices(tmp_path):
     run_experiment(exp, tmp_path / "o", progress=False)
     files = compare(tmp_path / "o")
     sob = pd.read_csv(files["sobol"])
-    assert set(sob["parameter"]) == {"parameters.weights.sovereignty", "parameters.weights.trade"}
+    assert set(sob["parameter"]) == {"parameters.obligation_cost.supranational", "parameters.weights.trade"}
     assert {"first_order", "total_order", "total_low", "total_high"} <= set(sob.columns)
     assert files["sobol_png"].stat().st_size > 0 and "compare/sobol.png" in files["report"].read_text()
 

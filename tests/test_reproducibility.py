@@ -46,3 +46,15 @@ def test_model_runs_under_mesa_batch_run(baseline):
     for k in (0, 1):
         for j, power in enumerate(lockstep.powers):
             assert last[k][power] == lockstep.regional_total[k, j]
+
+
+def test_drawing_several_steps_ahead_gives_the_same_numbers(baseline, monkeypatch):
+    """A run's stream gives the same numbers whether each step's block is drawn alone or several at once."""
+    import model.core as core
+
+    monkeypatch.setattr(core, "DRAW_AHEAD", 1)
+    one = GreatGameModel(baseline, runs=3, steps=13, rng=8).run().recorder
+    monkeypatch.setattr(core, "DRAW_AHEAD", 7)
+    seven = GreatGameModel(baseline, runs=3, steps=13, rng=8).run().recorder
+    for name in ARRAYS:
+        assert np.array_equal(getattr(one, name), getattr(seven, name), equal_nan=True), name

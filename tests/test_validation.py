@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from experiments.calibration import CHOICE_PARAMETERS, AlignmentSurrogate, backcast, backcast_errors, simulate_blank_slate
+from experiments.calibration import CHOICE_PARAMETERS, backcast, backcast_errors, simulate_blank_slate
+from experiments.standin import AlignmentSurrogate
 from experiments.validation import validate
 from model import GreatGameModel, load_scenario
 
@@ -25,7 +26,9 @@ def report(tmp_path_factory):
 
 def test_validation_report_has_the_documented_keys_and_files(report):
     out, res = report
-    for key in ("blank_slate_cells_matched", "leave_one_out_cells_matched", "backcast_error_rus", "backcast_error_chn"):
+    for key in ("blank_slate_cells_matched", "null_rule_cells_matched", "leave_one_out_cells_matched",
+                "backcast_error_rus", "backcast_error_chn", "backcast_naive_error_rus", "backcast_naive_error_chn",
+                "backcast_changes_reached", "backcast_cells_kept", "hazards_per_year", "fitted_on"):
         assert key in res
     for name in ("validation.md", "backcast.png", "robustness.csv"):
         assert (out / name).stat().st_size > 0
@@ -33,19 +36,33 @@ def test_validation_report_has_the_documented_keys_and_files(report):
     assert "## What the model gets wrong" in md and "## Robustness" in md
 
 
+def test_null_rule_score_is_the_documented_one(report):
+    assert report[1]["null_rule_cells_matched"] == 21  # deterministic: no fit, no draws
+
+
 def test_blank_slate_score_is_pinned(report):
-    assert report[1]["blank_slate_cells_matched"] >= 23  # achieved 23/25 (target 23)
+    # achieved 20/25 with the v2 fit (target 24, floor null + 3 = 24: NOT reached; see docs/validation)
+    assert report[1]["blank_slate_cells_matched"] >= 20
 
 
 def test_leave_one_out_score_is_pinned(report):
-    assert report[1]["leave_one_out_cells_matched"] >= 19  # achieved 19/25 (target 20: not reached)
+    assert report[1]["leave_one_out_cells_matched"] >= 14  # achieved 14/25 (target 21, floor > 21: NOT reached)
 
 
-def test_backcast_errors_are_pinned(report):
+def test_backcast_is_pinned(report):
     res = report[1]
-    assert abs(res["backcast_error_rus"]) <= 0.05  # achieved -0.044
-    assert abs(res["backcast_error_chn"]) <= 0.02  # achieved -0.017
-    assert res["backcast_status_cells_matched"] >= 23
+    assert abs(res["backcast_error_rus"]) <= 0.21  # achieved -0.206 (naive -0.233)
+    assert abs(res["backcast_error_chn"]) <= 0.27  # achieved +0.269 (naive -0.261)
+    assert res["backcast_cells_kept"] >= 21  # achieved 21/22
+    assert res["backcast_status_cells_matched"] >= res["persistence_cells_matched"] - 1
+
+
+def test_model_statuses_move_at_the_records_rate(report):
+    """Exits and joins happen (v1 had none): the model's hazards from the observed pattern are within a factor 3
+    of the record's."""
+    h = report[1]["hazards_per_year"]
+    assert h["record_2022_down"] / 3 < h["model_down"] < 3 * h["record_2022_down"]
+    assert h["record_2022_up"] / 3 < h["model_up"] < 3 * h["record_2022_up"]
 
 
 def test_blank_slate_is_reproducible(baseline):
@@ -61,25 +78,40 @@ def test_backcast_starts_from_the_2017_data():
 
 
 def test_twin_states_make_identical_choices(baseline):
-    """Give Kyrgyzstan every datum and attribute of Kazakhstan: a per-state, per-format constant anywhere in the
+    """Give Kyrgyzstan every datum, attribute and route of Kazakhstan (identical data and identical
+    neighbourhood: both trade with every power without transit): a per-state, per-format constant anywhere in the
     decision rule would make the twins' utilities or choices differ."""
+    import dataclasses
+
     m = GreatGameModel(baseline, runs=4)
-    for name in ("turnover", "invest_total", "security_leverage", "energy_leverage", "gdp", "influence_total",
-                 "status", "engagement"):
+    f = m.fundamentals
+    twin = {}
+    for field in dataclasses.fields(f):
+        v = getattr(f, field.name)
+        if isinstance(v, np.ndarray) and v.shape[:1] == (m.S,):
+            v = v.copy()
+            v[1] = v[0]
+            twin[field.name] = v
+    m.fundamentals = dataclasses.replace(f, **twin)
+    for name in ("turnover", "invest_added", "security_added", "gdp", "influence_total", "status", "engagement",
+                 "corridor"):
         arr = getattr(m, name)
         arr[:, 1] = arr[:, 0]
-    m.remittances = m.remittances.copy()
-    m.remittances[1] = m.remittances[0]
+    m.gdp0 = m.gdp0.copy()
+    m.gdp0[1] = m.gdp0[0]
+    m.transit, m.transit_share = m.transit.copy(), m.transit_share.copy()
+    m.transit[1], m.transit_share[1] = m.transit[0], m.transit_share[0]
+    m.transit[..., 1] = m.transit[..., 0]  # routes crossing one twin cross the other: identical neighbourhoods
     m.allowed[1] = m.allowed[0]
-    m.doctrine[1] = m.doctrine[0]
+    m.set_doctrine(1, "none")
     m.afghan_border[1] = m.afghan_border[0]
     m._derive()
-    b0, c0 = m.benefit_and_cost(0)
-    b1, c1 = m.benefit_and_cost(1)
-    np.testing.assert_array_equal(b0, b1)
-    np.testing.assert_array_equal(c0, c1)
+    m.perceive()
+    np.testing.assert_array_equal(m.benefit[:, 0], m.benefit[:, 1])
+    np.testing.assert_array_equal(m.cost[:, 0], m.cost[:, 1])
     m._draw()
     m.u_revise[:, 1], m.u_pick[:, 1] = m.u_revise[:, 0], m.u_pick[:, 0]
+    m.choice_inputs()
     m.next_status = m.status.copy()
     m.state_agents[0].step()
     m.state_agents[1].step()
@@ -89,7 +121,8 @@ def test_twin_states_make_identical_choices(baseline):
 def test_decision_code_names_no_state():
     """The choice rule's code must not single out a state by its code."""
     for path in ("model/choice.py", "model/agents.py", "model/core.py", "model/allocation.py", "model/dynamics.py",
-                 "model/influence.py", "experiments/calibration.py"):
+                 "model/influence.py", "model/routes.py", "model/events.py", "model/params.py",
+                 "experiments/calibration.py"):
         text = (ROOT / path).read_text()
         found = [c for c in STATE_CODES if re.search(rf"['\"]{c}['\"]", text)]
         assert not found, f"{path} names {found}"
@@ -99,7 +132,7 @@ def test_calibrated_parameters_are_global():
     keys = [k for k, _, _ in CHOICE_PARAMETERS]
     assert all(not any(c in k for c in STATE_CODES) for k in keys)
     sur = AlignmentSurrogate(load_scenario(SCENARIOS / "baseline.yaml"), keys)
-    assert sur.probabilities(np.array([lo for _, lo, _ in CHOICE_PARAMETERS]), steps=20, window=5).shape[-1] == 3
+    assert sur.distribution(np.array([lo for _, lo, _ in CHOICE_PARAMETERS]), steps=20, window=5).shape[-1] == 3
 
 
 def test_calibrated_file_matches_baseline():

@@ -1,0 +1,98 @@
+"""Scheduled events (docs/ODD.md 4.5): one small handler per event type, looked up in `HANDLERS`.
+
+A handler changes the model's state or its per-run values; the model re-derives what depends on them afterwards.
+Events apply to every run of the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .axes import LEVELS
+
+if TYPE_CHECKING:
+    from .core import GreatGameModel
+
+
+def _power(m: GreatGameModel, ev: dict) -> int | None:
+    return None if ev.get("power") in (None, "all") else m.powers.index(ev["power"])
+
+
+def sanctions(m: GreatGameModel, ev: dict) -> None:
+    """Set a power's sanctions level (0 none, 1 maximal)."""
+    m.sanctions[:, _power(m, ev)] = ev["level"]
+
+
+def budget(m: GreatGameModel, ev: dict) -> None:
+    """Multiply a power's budget."""
+    m.budget_scale[:, _power(m, ev)] *= ev["scale"]
+
+
+def _setter(key: str, field: str) -> Callable[[GreatGameModel, dict], None]:
+    def handler(m: GreatGameModel, ev: dict) -> None:
+        m.values.set(key, ev[field])
+
+    handler.__doc__ = f"Set `{key}`."
+    return handler
+
+
+def corridor(m: GreatGameModel, ev: dict) -> None:
+    """Add corridor access of a power to states (capped at 1)."""
+    j = _power(m, ev)
+    states = range(m.S) if ev["states"] == "all" else [m.states.index(s) for s in ev["states"]]
+    for s in states:
+        m.corridor[:, s, j] = np.minimum(1.0, m.corridor[:, s, j] + ev["strength"])
+
+
+def trade_shock(m: GreatGameModel, ev: dict) -> None:
+    """Multiply turnover with one power or with all."""
+    j = _power(m, ev)
+    if j is None:
+        m.turnover *= ev["scale"]
+    else:
+        m.turnover[:, :, j] *= ev["scale"]
+
+
+def format_open(m: GreatGameModel, ev: dict) -> None:
+    """Open a format in every run; states start at `none` there."""
+    m.open_format(m.formats.index(ev["format"]))
+
+
+def format_close(m: GreatGameModel, ev: dict) -> None:
+    """Close a format; every status in it returns to `none`."""
+    m.close_format(m.formats.index(ev["format"]))
+
+
+def status(m: GreatGameModel, ev: dict) -> None:
+    """Force a state's status in a format (e.g. a historical accession)."""
+    s, f = m.states.index(ev["state"]), m.formats.index(ev["format"])
+    m.status[:, s, f] = LEVELS.index(ev["status"])
+
+
+def parameter(m: GreatGameModel, ev: dict) -> None:
+    """Set any numeric parameter by its key under `parameters`."""
+    m.values.set(f"parameters.{ev['key']}", ev["value"])
+
+
+def doctrine(m: GreatGameModel, ev: dict) -> None:
+    """Change a state's doctrine category (a documented leadership or doctrine change)."""
+    m.set_doctrine(m.states.index(ev["state"]), ev["doctrine"])
+
+
+HANDLERS: dict[str, Callable[[GreatGameModel, dict], None]] = {
+    "sanctions": sanctions,
+    "budget": budget,
+    "threat": _setter("parameters.threat_level", "level"),
+    "secondary_sanctions": _setter("parameters.secondary_sanctions", "level"),
+    "energy_price": _setter("parameters.energy_price_index", "index"),
+    "corridor": corridor,
+    "trade_shock": trade_shock,
+    "format_open": format_open,
+    "format_close": format_close,
+    "status": status,
+    "parameter": parameter,
+    "doctrine": doctrine,
+}

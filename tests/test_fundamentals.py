@@ -1,0 +1,43 @@
+"""Vintage: a scenario starting in year Y uses no figure that describes a later year (docs/ODD.md 7)."""
+
+import csv
+
+import pytest
+
+from model.fundamentals import DATA_DIR, KNOWN_POWERS, KNOWN_STATES, load_fundamentals, load_routes, period_end
+
+
+@pytest.mark.parametrize("year", [2017, 2022])
+def test_every_selected_value_describes_the_start_year_or_earlier(year):
+    f = load_fundamentals(year, KNOWN_STATES, KNOWN_POWERS)
+    assert f.provenance, "the loader records where each value comes from"
+    late = [p for p in f.provenance if period_end(p[3]) > year]
+    assert not late, f"values describing years after {year}: {late}"
+    quantities = {p[0] for p in f.provenance}
+    assert {"gdp_usd_bn", "gdp_growth_forecast", "turnover_usd_bn"} <= quantities
+
+
+@pytest.mark.parametrize("year", [2017, 2022])
+def test_growth_comes_from_a_forecast_published_by_the_start_year(year):
+    f = load_fundamentals(year, KNOWN_STATES, KNOWN_POWERS)
+    vintages = [p for p in f.provenance if p[0] == "gdp_growth_forecast"]
+    assert len(vintages) == len(KNOWN_STATES) + len(KNOWN_POWERS)
+    assert all(int(p[3]) <= year for p in vintages)
+    rows = {(r["code"], r["vintage"]) for r in csv.DictReader(open(DATA_DIR / "forecasts.csv"))}
+    assert all(any(code == p[1] for code, _ in rows) for p in vintages)
+
+
+def test_the_2017_start_does_not_use_realised_2017_2022_growth():
+    f17 = load_fundamentals(2017, KNOWN_STATES, KNOWN_POWERS)
+    f22 = load_fundamentals(2022, KNOWN_STATES, KNOWN_POWERS)
+    realised = (f22.gdp_usd_bn / f17.gdp_usd_bn) ** (1 / 5) - 1
+    assert not (abs(f17.gdp_growth_per_year - realised) < 1e-6).any()
+
+
+def test_routes_used_describe_the_start_year_or_earlier():
+    rows = list(csv.DictReader(open(DATA_DIR / "routes.csv")))
+    for year in (2017, 2022):
+        transit, share = load_routes(year, KNOWN_STATES, ("RUS", "CHN", "USA"))
+        used = sum(int(r["describes"]) <= year and r["partner"] in ("RUS", "CHN") for r in rows)
+        assert (share > 0).sum() == used
+        assert (share.sum(axis=-1) <= 1 + 1e-9).all()

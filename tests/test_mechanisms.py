@@ -1,0 +1,148 @@
+"""Each equation does what docs/ODD.md says: logit, transition matrix, autonomy, trade trend, marginal value,
+routes between neighbours, accession packages, per-run parameters and the non-finite check."""
+
+import numpy as np
+import pytest
+
+from model import GreatGameModel
+from model.axes import BENEFIT, INFLUENCE, Level
+from model.choice import choice_probabilities, leave_one_out_product, logit_choice, transition_matrix
+from model.dynamics import update_trade
+from model.influence import influence_by_channel
+
+ARRAYS = ("influence", "status", "engagement", "turnover", "active")
+
+
+def test_logit_choice_frequencies_match_probabilities():
+    rng = np.random.default_rng(0)
+    n = 200_000
+    utility = np.tile(np.array([0.0, 0.3, 0.5]), (n, 1))
+    lam = np.full(n, 4.0)
+    pick = logit_choice(utility, lam, np.zeros(n, dtype=int), np.ones(n), rng.random(n), rng.random(n))
+    freq = np.bincount(pick, minlength=3) / n
+    np.testing.assert_allclose(freq, choice_probabilities(utility[:1], lam[:1])[0], atol=0.005)
+
+
+def test_transition_matrix_matches_the_simulated_chain():
+    """The calibration's stand-in propagates distributions with `transition_matrix`; the simulated sticky logit
+    with the same fixed level values must move between levels with the same frequencies."""
+    rng = np.random.default_rng(1)
+    values = np.array([[0.0, 0.2, 0.6]])
+    depth, lam, join, exit_, rho = np.array([0.8]), np.array([5.0]), np.array([0.1]), np.array([0.5]), np.array([0.25])
+    allowed = np.ones(3, dtype=bool)
+    trans = transition_matrix(values, depth, lam, join, exit_, allowed, rho)[0]
+    from model.choice import status_utility
+
+    n = 100_000
+    for start in range(3):
+        cur = np.full((n, 1), start)
+        u = status_utility(np.broadcast_to(values[:, None], (n, 1, 3)), cur, depth, np.full(n, 0.1), np.full(n, 0.5),
+                           np.ones(3, dtype=bool))
+        nxt = logit_choice(u, np.full(n, 5.0), cur, np.full(n, 0.25), rng.random((n, 1)), rng.random((n, 1)))
+        freq = np.bincount(nxt[:, 0], minlength=3) / n
+        np.testing.assert_allclose(freq, trans[start], atol=0.006)
+
+
+def test_autonomy_and_power_shares_sum_to_one():
+    lev = np.random.default_rng(2).random((3, 5, 3, len(INFLUENCE)))
+    autonomy = np.full((3, len(INFLUENCE)), 0.4)
+    shares = influence_by_channel(lev, autonomy)
+    own = autonomy[:, None, :] / (lev.sum(axis=-2) + autonomy[:, None, :])
+    np.testing.assert_allclose(shares.sum(axis=-2) + own, 1.0)
+
+
+def test_trade_without_noise_follows_its_trend():
+    t0 = np.full((2, 1, 1), 10.0)
+    trend = np.full((2, 1, 1), 0.05)
+    zero = np.zeros(2)
+    t = t0
+    for _ in range(8):
+        t = update_trade(t, trend, 0.25, 0.0, zero, np.zeros((2, 1)), zero, zero, zero, np.ones((2, 1, 1)))
+    np.testing.assert_allclose(t, 10.0 * np.exp(0.05 * 2.0))
+
+
+def test_leave_one_out_product_handles_zeros():
+    x = np.array([[2.0, 0.0, 3.0, 4.0]])
+    np.testing.assert_allclose(leave_one_out_product(x, axis=1), [[0.0, 24.0, 0.0, 0.0]])
+
+
+def test_marginal_value_a_second_format_adds_less_of_the_same_channel(baseline):
+    """CIS and EAEU both channel migration: the CIS adds less to a state already in the EAEU (ODD 4.2b)."""
+    m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1)
+    s, cis, eaeu = m.states.index("TJK"), m.formats.index("CIS"), m.formats.index("EAEU")
+    m.perceive()
+    alone = m.benefit[0, s, cis]
+    m.status[0, s, eaeu] = Level.MEMBER
+    m.perceive()
+    assert m.benefit[0, s, cis] < alone
+
+
+def test_a_neighbour_joining_changes_a_states_customs_union_benefit(baseline):
+    """Kyrgyz trade with Russia crosses Kazakhstan: the EAEU is worth more to Kyrgyzstan once Kazakhstan is in
+    it (ODD 4.2f)."""
+    m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1)
+    kgz, kaz, eaeu = m.states.index("KGZ"), m.states.index("KAZ"), m.formats.index("EAEU")
+    m.perceive()
+    before = m.benefit[0, kgz, eaeu]
+    m.status[0, kaz, eaeu] = Level.MEMBER
+    m.perceive()
+    assert m.benefit[0, kgz, eaeu] > before
+    # ... and a state with a direct border to Russia is unaffected by its neighbours' choice
+    m.status[0, kgz, eaeu] = Level.MEMBER
+    b_kaz = m.benefit[0, kaz, eaeu]
+    m.perceive()
+    assert m.benefit[0, kaz, eaeu] == pytest.approx(b_kaz)
+
+
+def test_an_accession_package_raises_the_targets_joining_probability(baseline):
+    m = GreatGameModel(baseline, runs=1)
+    s, f = m.states.index("TJK"), m.formats.index("EAEU")
+    rus = m.powers.index("RUS")
+    m.perceive()
+
+    def p_member() -> float:
+        from model.choice import status_utility
+
+        u = status_utility(m.level_values(), m.status, m.fmt.depth[:, None, :], m.p.switching_cost_join,
+                           m.p.switching_cost_exit, m.allowed_levels())
+        return float(choice_probabilities(u, m.p.rationality)[0, s, f, Level.MEMBER])
+
+    without = p_member()
+    m.offers[0, rus, s, f] = 1.0  # US$1 bn on the table
+    assert p_member() > without
+
+
+def test_powers_bid_with_packages_and_pay_only_on_joining(baseline):
+    m = GreatGameModel(baseline, runs=16, steps=40).run()
+    rus = m.powers.index("RUS")
+    assert (m.fund[:, rus] >= -1e-9).all()
+    # the accession envelope accumulates: Russia has money for packages (or has paid some out)
+    assert (m.fund[:, rus] + m.invest_added[:, :, rus].sum(axis=1) > 0).all()
+
+
+def test_runs_with_different_parameters_equal_each_run_alone(baseline):
+    values = {"parameters.rationality": [2.0, 8.0, 30.0], "parameters.weights.trade": [1.0, 5.0, 7.0],
+              "formats.EAEU.depth": [0.5, 0.8, 1.0], "powers.CHN.budget_usd_bn_per_year": [1.0, 4.8, 9.0]}
+    together = GreatGameModel(baseline, runs=3, steps=12, rng=4, run_values=values).run().recorder
+    for k in range(3):
+        alone = GreatGameModel(baseline, runs=1, replicate=k, steps=12, rng=4,
+                               run_values={key: [v[k]] for key, v in values.items()}).run().recorder
+        for name in ARRAYS:
+            assert np.array_equal(getattr(together, name)[:, k], getattr(alone, name)[:, 0], equal_nan=True), (k, name)
+
+
+def test_a_run_that_goes_non_finite_is_recorded_and_its_neighbours_are_unchanged(baseline):
+    values = {"parameters.trade.access_elasticity": [0.3, 1e300]}
+    m = GreatGameModel(baseline, runs=2, steps=6, rng=2, run_values=values).run()
+    assert len(m.failures) == 1
+    fail = m.failures[0]
+    assert fail.run == 1 and fail.variable in ("turnover", "influence_total", "regional_total")
+    assert fail.parameters["parameters.trade.access_elasticity"] == 1e300
+    assert np.isnan(m.recorder.influence[fail.step:, 1]).all() and (m.recorder.status[fail.step:, 1] == -1).all()
+    alone = GreatGameModel(baseline, runs=1, steps=6, rng=2, run_values={k: [v[0]] for k, v in values.items()}).run()
+    for name in ARRAYS:
+        assert np.array_equal(getattr(m.recorder, name)[:, 0], getattr(alone.recorder, name)[:, 0], equal_nan=True)
+
+
+def test_benefit_channels_are_named_not_numbered():
+    assert BENEFIT.trade == 0 and BENEFIT.regional == len(BENEFIT) - 1
