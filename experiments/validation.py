@@ -28,6 +28,7 @@ from .calibration import (  # noqa: E402
     fit_alignment,
     observed_cells,
     overrides,
+    refine_by_simulation,
     simulate_blank_slate,
 )
 from .record import record_hazards  # noqa: E402
@@ -44,9 +45,10 @@ def _get(raw: dict, key: str) -> float:
 
 
 def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int,
-                  runs: int) -> dict[str, Any]:
-    """For each state: fit the choice parameters on the other four states' cells (surrogate), keep the candidate
-    whose simulation matches the four best, and predict the left-out state's five cells by simulation."""
+                  runs: int, refine_iter: int = 12) -> dict[str, Any]:
+    """For each state: fit the choice parameters on the other four states' cells by the calibration's procedure
+    (the stand-in, then differential evolution on the simulated model, smaller budgets), keep the candidate whose
+    simulation matches the four best, and predict the left-out state's five cells by simulation."""
     S = len(scenario.states)
     predicted = np.zeros((S, len(INSTITUTIONS)), dtype=int)
     observed = None
@@ -54,7 +56,8 @@ def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, can
     for s in range(S):
         train = [i for i in range(S) if i != s]
         fit = fit_alignment(scenario, seed=seed + s, maxiter=maxiter, popsize=popsize, states=train)
-        pool = [fit.best, *fit.near_best(tolerance_cells=0, limit=candidates - 1, seed=seed)]
+        refined = refine_by_simulation(scenario, fit, seed + s, maxiter=refine_iter, popsize=16, runs=8, states=train)
+        pool = [refined, fit.best, *fit.near_best(tolerance_cells=0, limit=candidates - 2, seed=seed)]
         best, best_train = None, -1
         for x in pool:
             sim = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed)
@@ -241,7 +244,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     blank = simulate_blank_slate(sc, runs=runs, seed=seed)
     say(f"  null rule {null['matched']}/25, model {blank['matched']}/25 cells; leave-one-state-out fits")
     loo = leave_one_out(sc, seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
-                        candidates=3 if quick else 6, runs=runs)
+                        candidates=3 if quick else 6, runs=runs, refine_iter=2 if quick else 12)
     say(f"  {loo['matched']}/25 cells; backcast 2017-2022 (2017 fit, no status events)")
     bres = backcast(bc, runs=runs, seed=seed)
     err = backcast_errors(bres)

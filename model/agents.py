@@ -55,7 +55,7 @@ class PowerAgent(mesa.Agent):
             return  # no accession envelope in any run: nothing to offer
         values = m.level_values_without_package(j)  # (R, S, F, 3)
         cur = np.take_along_axis(values, m.status[..., None], axis=-1)[..., 0]
-        join = values[..., Level.MEMBER] - switching_from(m.switching, m.status)[..., Level.MEMBER]
+        join = values[..., Level.MEMBER] - switching_from(m.switching, m.status, Level.MEMBER)
         need = package_need(cur - join, m.gdp, m.p.weights.investment)
         open_target = ((m.convenor[:, j] > 0)[None, None, :] & m.allowed[None, :, :, Level.MEMBER]
                        & m.active[:, None, :] & (m.status < Level.MEMBER))

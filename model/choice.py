@@ -179,11 +179,13 @@ def switching_table(depth: np.ndarray, join_cost: np.ndarray, exit_cost: np.ndar
     return switching_cost(cur, depth[..., None], join_cost, exit_cost)
 
 
-def switching_from(table: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """The rows of a `switching_table` (R, F, 3, 3) for the current levels (R, S, F): (R, S, F, 3)."""
-    rows = table[:, None]  # (R, 1, F, 3, 3)
-    return np.where((current == 0)[..., None], rows[..., 0, :],
-                    np.where((current == 1)[..., None], rows[..., 1, :], rows[..., 2, :]))
+def switching_from(table: np.ndarray, current: np.ndarray, level: int | None = None) -> np.ndarray:
+    """The rows of a `switching_table` (R, F, 3, 3) for the current levels (R, S, F): (R, S, F, 3), or the
+    column of one target `level`, (R, S, F)."""
+    if level is None:
+        return np.take_along_axis(table[:, None], current[..., None, None], axis=-2)[..., 0, :]
+    column = table[:, None, :, :, level]  # (R, 1, F, 3): the cost of moving from each level to `level`
+    return np.take_along_axis(column, current[..., None], axis=-1)[..., 0]
 
 
 def status_utility(values: np.ndarray, current: np.ndarray, depth: np.ndarray, join_cost: np.ndarray,

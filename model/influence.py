@@ -62,13 +62,16 @@ def influence_by_channel(lev: np.ndarray, autonomy: np.ndarray) -> np.ndarray:
     """Channel influence I[r, s, p, c] = L[p] / (sum_q L[q] + A_c): a power's share of the channel, the state's own
     autonomy A_c taking the rest, so that sum_p I + autonomy share = 1 in every channel (ODD eq. 4.4g).
     autonomy (R, C)."""
-    return lev / (lev.sum(axis=-2, keepdims=True) + autonomy[:, None, None, :])
+    total = autonomy[:, None, :] + lev[..., 0, :]  # (R, S, C); the sum over the (few) powers written out
+    for p in range(1, lev.shape[-2]):
+        total = total + lev[..., p, :]
+    return lev / total[..., None, :]
 
 
 def total_influence(by_channel: np.ndarray, channel_weights: np.ndarray) -> np.ndarray:
     """Influence[r, s, p] = sum_c w_c I_c, with sum_c w_c = 1, so influence lies in [0, 1] (ODD eq. 4.4h).
     channel_weights (R, C)."""
-    return (by_channel * channel_weights[:, None, None, :]).sum(axis=-1)
+    return np.matmul(by_channel, channel_weights[:, None, :, None])[..., 0]
 
 
 def influence_share(total: np.ndarray) -> np.ndarray:

@@ -181,7 +181,7 @@ PARAMETERS = Fields({
         "allocation_rationality": Num(0, 1e3, "1/value", "how sharply powers concentrate spending"),
         "rival_response": Num(0, 10, "weight", "how much a rival's influence draws a power's spending"),
         "sanctions_capacity_loss": Num(**SHARE, doc="share of budget lost at full sanctions"),
-        "convene_patience_steps": Num(1, 1000, "steps", "steps below aspiration before a power convenes",
+        "convene_patience_steps": Num(1, 1000, "steps", "consecutive steps losing ground before a power convenes",
                                       integer=True),
         "convene_probability": Num(**SHARE, doc="chance per step of convening once patience has run out"),
         "loss_tolerance": Num(**SHARE, doc="a power is losing ground below (1 - tolerance) x its reference influence"),
