@@ -10,6 +10,9 @@
 2. Two workers against one on a 2,000-run experiment (batch only, each in a fresh process).
 3. Runs/s at 1,000, 10,000 and 50,000 runs (compact record, one worker, each in a fresh process), with the
    process's peak resident memory.
+4. A Latin hypercube of N points x 1 replicate over 6 numeric parameters, end to end (design -> lockstep chunks
+   that mix design points -> Parquet -> comparison tables), against mesa.batch_run(number_processes=1) on the same
+   N parameter vectors (one scenario object per point). Printed as `lhs_ratio_vs_mesa_batch_run: X`.
 The last line is `ratio_vs_mesa_batch_run: X` (part 1).
 """
 
@@ -94,10 +97,36 @@ def part3(tmp: Path, sizes: list[int]) -> None:
               "(batch + compare)")
 
 
+LHS_PARAMETERS = {"parameters.rationality": (5, 30), "parameters.weights.trade": (1, 6),
+                  "parameters.weights.investment": (1, 6), "parameters.obligation_cost.supranational": (0.0, 1.5),
+                  "powers.CHN.budget_usd_bn_per_year": (1.6, 4.8), "powers.RUS.budget_usd_bn_per_year": (0.3, 1.0)}
+
+
+def part4(tmp: Path, points: int) -> float:
+    params = "".join(f"    {k}: {{low: {lo}, high: {hi}}}\n" for k, (lo, hi) in LHS_PARAMETERS.items())
+    path = tmp / "lhs.yaml"
+    path.write_text(f"name: lhs\nscenarios: [{SCENARIOS[0]}]\nreplicates: 1\nseed: 1\nchunk: 256\n"
+                    f"design:\n  method: lhs\n  points: {points}\n  parameters:\n{params}")
+    t0 = time.perf_counter()
+    exp = load_experiment(path)
+    run_experiment(exp, tmp / "lhs", jobs=1, progress=False)
+    compare(tmp / "lhs", figures=False)
+    ours = time.perf_counter() - t0
+    scs = [p.scenario for p in exp.points]
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(GreatGameModel, parameters={"scenario": scs, "replicate": [0]}, rng=[1],
+                          number_processes=1, max_steps=1000, display_progress=False)
+    theirs = time.perf_counter() - t0
+    print(f"[4] LHS {points} points x 1 replicate over {len(LHS_PARAMETERS)} parameters, end to end, one worker")
+    print(f"    greatgame load + batch + compare: {ours:8.2f} s {points / ours:9.1f} runs/s")
+    print(f"    mesa.batch_run:                   {theirs:8.2f} s {points / theirs:9.1f} runs/s ({len(rows)} rows)")
+    return theirs / ours
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the reported figures)")
-    ap.add_argument("--parts", default="3,2,1", help="which parts to run, e.g. 2 or 1,2 (default: all)")
+    ap.add_argument("--parts", default="4,3,2,1", help="which parts to run, e.g. 2 or 1,4 (default: all)")
     args = ap.parse_args()
     parts = {int(p) for p in args.parts.split(",")}
     ratio = None
@@ -107,6 +136,9 @@ def main() -> None:
             part3(tmp, [200, 1000] if args.quick else [1000, 10000, 50000])
         if 2 in parts:
             part2(tmp, 400 if args.quick else 2000)
+        if 4 in parts:
+            lhs = part4(tmp, 200 if args.quick else 2000)
+            print(f"lhs_ratio_vs_mesa_batch_run: {lhs:.1f}")
         if 1 in parts:
             ratio = part1(tmp, 50 if args.quick else 250)
     if ratio is not None:

@@ -1,7 +1,7 @@
 """Running an experiment: tasks of runs advanced in lockstep, sent to any `concurrent.futures.Executor`.
 
 Engines: in-process (one job), a local process pool (`jobs` > 1), or Dask (`engine='dask'`, a scheduler address
-or a LocalCluster). A task is (design point, a range of replicates); its runs use spawn keys (d, r), so results do
+or a LocalCluster). A task is a chunk of (design point, replicate) runs; its runs use spawn keys (d, r), so results do
 not depend on the engine, the number of workers or the chunk size. Tables stream to the store as tasks finish.
 """
 
@@ -25,10 +25,11 @@ from tqdm import tqdm
 
 from model.api import _git_commit, _versions
 from model.core import GreatGameModel
+from model.params import RunValues
 from model.results import Results
 from model.scenario import Scenario
 
-from .spec import Experiment, Outcome, file_hash
+from .spec import DesignPoint, Experiment, Outcome, file_hash
 from .store import Store
 
 tqdm.monitor_interval = 0  # no monitor thread, so that the local pool can fork a single-threaded process
@@ -37,14 +38,19 @@ FAIL_ENV = "GREATGAME_INJECT_FAILURE"  # "d:r,d:r": make these runs raise (to ex
 
 @dataclass(frozen=True)
 class Task:
+    """Runs advanced together in one lockstep model: `runs` are (design point, replicate) pairs. When the design
+    varies only numeric scenario values, runs of several design points share a task: `scenario` is then the base
+    scenario and `values` gives each run its point's values (key -> one value per run); results are identical to
+    running each point alone (each run has its own stream and its own parameter values)."""
+
     task_id: str
-    design: int
-    replicates: tuple[int, ...]
+    runs: tuple[tuple[int, int], ...]
     scenario: Scenario
     seed: int
     steps: int | None
     record: str
     outcomes: tuple[Outcome, ...]
+    values: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
 
 class SerialExecutor(Executor):
@@ -59,20 +65,23 @@ class SerialExecutor(Executor):
         return fut
 
 
-def _injected(design: int, replicates: tuple[int, ...]) -> None:
+def _injected(runs: tuple[tuple[int, int], ...]) -> None:
     spec = os.environ.get(FAIL_ENV, "")
     for item in filter(None, spec.split(",")):
         d, r = (int(x) for x in item.split(":"))
-        if d == design and r in replicates:
+        if (d, r) in runs:
             raise RuntimeError(f"injected failure in design {d} replicate {r} ({FAIL_ENV})")
 
 
-def _simulate(task: Task, replicates: tuple[int, ...]) -> Results:
-    """The task's runs in lockstep; runs that went non-finite are listed in `Results.failures` (ODD 5)."""
-    _injected(task.design, replicates)
-    model = GreatGameModel(task.scenario, spawn_keys=[(task.design, r) for r in replicates], rng=task.seed,
-                           steps=task.steps).run()
-    return Results.from_model(model, run_numbers=np.array(replicates))
+def _simulate(task: Task, positions: list[int]) -> Results:
+    """The task's runs at `positions` in lockstep. `Results.runs` holds the positions in the task; runs that went
+    non-finite are listed in `Results.failures` (ODD 5)."""
+    keys = tuple(task.runs[i] for i in positions)
+    _injected(keys)
+    values = {k: np.array(v)[positions] for k, v in task.values}
+    model = GreatGameModel(task.scenario, spawn_keys=list(keys), rng=task.seed, steps=task.steps,
+                           run_values=values or None).run()
+    return Results.from_model(model, run_numbers=np.array(positions))
 
 
 def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.ndarray]:
@@ -112,12 +121,16 @@ def _tables(task: Task, res: Results) -> dict[str, pd.DataFrame]:
     st, tr = res.status_table(), res.trade_table()
     if keep is not None:
         st, tr = st[st["step"].isin(keep)], tr[tr["step"].isin(keep)]
+    design = np.array([d for d, _ in task.runs], dtype=np.int32)
+    replicate = np.array([r for _, r in task.runs], dtype=np.int64)
     tables = {}
     for name, df in (("influence", inf), ("status", st), ("trade", tr)):
-        df = df.rename(columns={"run": "replicate"}).reset_index(drop=True)
-        df.insert(0, "design", np.int32(task.design))
+        pos = df["run"].to_numpy()
+        df = df.drop(columns="run").reset_index(drop=True)
+        df.insert(0, "replicate", replicate[pos])
+        df.insert(0, "design", design[pos])
         tables[name] = df
-    oc = pd.DataFrame({"design": np.int32(task.design), "replicate": res.runs.astype(np.int64),
+    oc = pd.DataFrame({"design": design[res.runs], "replicate": replicate[res.runs],
                        **outcome_values(res, task.outcomes)})
     tables["outcomes"] = oc
     return tables
@@ -127,31 +140,36 @@ def run_task(task: Task) -> dict[str, Any]:
     """Run a task; if the chunk fails, run its replicates one by one so that only failing runs are lost."""
     t0 = time.perf_counter()
     pieces: list[dict[str, pd.DataFrame]] = []
-    status: dict[int, str | None] = {}
-    def keep(res: Results) -> None:
-        failed = {f.run: f.describe() for f in res.failures}
-        tables = _tables(task, res)
-        for name, df in tables.items():
-            tables[name] = df[~df["replicate"].isin(list(failed))].reset_index(drop=True)
-        pieces.append(tables)
-        status.update({int(r): failed.get(int(r)) for r in res.runs})
+    status: dict[int, str | None] = {}  # by position in the task
 
+    def keep(res: Results) -> None:
+        failed = {int(res.runs[f.index]): f.describe() for f in res.failures}  # by position in the task
+        tables = _tables(task, res)
+        bad = {task.runs[i] for i in failed}
+        for name, df in tables.items():
+            mask = [(d, r) not in bad for d, r in zip(df["design"], df["replicate"], strict=True)] if bad else None
+            tables[name] = df if mask is None else df[mask].reset_index(drop=True)
+        pieces.append(tables)
+        status.update({int(i): failed.get(int(i)) for i in res.runs})
+
+    everyone = list(range(len(task.runs)))
     try:
-        keep(_simulate(task, task.replicates))
+        keep(_simulate(task, everyone))
     except Exception:  # noqa: BLE001 - isolate the failing runs
-        for r in task.replicates:
+        for i in everyone:
             try:
-                keep(_simulate(task, (r,)))
+                keep(_simulate(task, [i]))
             except Exception:  # noqa: BLE001 - recorded in the run table
-                status[r] = traceback.format_exc()
+                status[i] = traceback.format_exc()
     seconds = time.perf_counter() - t0
     tables = {k: pd.concat([p[k] for p in pieces], ignore_index=True) for k in pieces[0]} if pieces else {}
     tables["runs"] = pd.DataFrame({
-        "design": np.int32(task.design), "replicate": np.array(task.replicates, dtype=np.int64),
-        "seed": np.int64(task.seed), "spawn_key": [f"{task.design},{r}" for r in task.replicates],
-        "status": ["done" if status[r] is None else "failed" for r in task.replicates],
-        "error": [status[r] or "" for r in task.replicates], "task": task.task_id,
-        "seconds": seconds / len(task.replicates)})
+        "design": np.array([d for d, _ in task.runs], dtype=np.int32),
+        "replicate": np.array([r for _, r in task.runs], dtype=np.int64),
+        "seed": np.int64(task.seed), "spawn_key": [f"{d},{r}" for d, r in task.runs],
+        "status": ["done" if status[i] is None else "failed" for i in everyone],
+        "error": [status[i] or "" for i in everyone], "task": task.task_id,
+        "seconds": seconds / len(task.runs)})
     parts = {name: _parquet_bytes(df) for name, df in tables.items() if len(df) or name == "runs"}
     return {"task_id": task.task_id, "parts": parts, "runs": tables["runs"][["status"]]}
 
@@ -165,15 +183,40 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def groupable(exp: Experiment) -> bool:
+    """Whether design points may share lockstep tasks: the design varies only numeric scenario values (each run
+    then carries its own), not structure such as powers, formats, dates or the horizon."""
+    if not exp.design_parameters:
+        return False
+    numeric = set(RunValues(exp.points[0].base.raw, 1).values)
+    return all(k in numeric for k in exp.design_parameters)
+
+
 def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
-    """Tasks for every (design point, replicate) not yet recorded, in chunks of consecutive replicates."""
+    """Tasks for every (design point, replicate) not yet recorded, in chunks of `exp.chunk` runs. Designs that vary
+    only numeric values put runs of several points in one chunk (`groupable`); others chunk each point's
+    replicates. Either way run (d, r) draws from SeedSequence(seed, (d, r)): results do not depend on grouping."""
     tasks = []
+    if groupable(exp):
+        by_base: dict[str, list[tuple[DesignPoint, int]]] = {}
+        for p in exp.points:
+            by_base.setdefault(p.scenario_file, []).extend((p, r) for r in range(exp.replicates)
+                                                           if (p.index, r) not in done)
+        for runs in by_base.values():
+            for i in range(0, len(runs), exp.chunk):
+                part = runs[i: i + exp.chunk]
+                keys = tuple((p.index, r) for p, r in part)
+                values = tuple((k, tuple(float(p.values[k]) for p, _ in part)) for k in exp.design_parameters)
+                tid = f"d{keys[0][0]:05d}-r{keys[0][1]:07d}-d{keys[-1][0]:05d}-r{keys[-1][1]:07d}"
+                tasks.append(Task(tid, keys, part[0][0].base, exp.seed, exp.steps, exp.record, exp.outcomes, values))
+        return tasks
     for p in exp.points:
         missing = [r for r in range(exp.replicates) if (p.index, r) not in done]
         for i in range(0, len(missing), exp.chunk):
             reps = tuple(missing[i: i + exp.chunk])
             tid = f"d{p.index:05d}-r{reps[0]:07d}-{reps[-1]:07d}"
-            tasks.append(Task(tid, p.index, reps, p.scenario, exp.seed, exp.steps, exp.record, exp.outcomes))
+            tasks.append(Task(tid, tuple((p.index, r) for r in reps), p.scenario, exp.seed, exp.steps, exp.record,
+                              exp.outcomes))
     return tasks
 
 
@@ -268,7 +311,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
         "versions": _versions(), "git_commit": _git_commit(), "engine": engine, "workers": jobs,
         "scheduler": scheduler, "status": "running",
         "start_date": exp.points[0].scenario.date_of(0).isoformat(), "step_months": exp.points[0].scenario.step_months})
-    manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.replicates)
+    manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.runs)
                                                                                             for t in tasks)})
     store.write_json("manifest.json", manifest)
     store.write_frame(store.root / "design.parquet", pd.DataFrame(exp.design_table()))

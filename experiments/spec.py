@@ -68,6 +68,7 @@ class DesignPoint:
     block: str
     values: dict[str, float]
     scenario: Scenario
+    base: Scenario  # the experiment's scenario before the point's values
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ def load_experiment(path: str | Path) -> Experiment:
                     hint = _closest(exc.path, _leaf_paths(sc.raw))
                     raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
                 raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
-            design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d))
+            design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc))
     outcomes = ([_outcome(v, f"outcomes[{i}]", file) for i, v in enumerate(raw["outcomes"])]
                 if raw.get("outcomes") else default_outcomes(scenarios[0][1]))
     base = scenarios[0][1]

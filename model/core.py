@@ -63,10 +63,11 @@ CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_
 class Failure:
     """A run stopped because a state variable went non-finite: where, when, and the run's parameter values."""
 
-    run: int
+    run: int  # the run's replicate number (the last element of its spawn key)
     step: int
     variable: str
     parameters: dict[str, float]
+    index: int = 0  # the run's position among the runs of its model
 
     def describe(self) -> str:
         """One paragraph for run tables and manifests."""
@@ -414,7 +415,7 @@ class GreatGameModel(mesa.Model):
             arr = np.asarray(getattr(self, name))
             bad = ~np.isfinite(arr.reshape(self.R, -1)).all(axis=1) & ~self.failed
             for r in np.flatnonzero(bad):
-                self.failures.append(Failure(int(self.spawn_keys[r][-1]), self.period, name, self.values.row(r)))
+                self.failures.append(Failure(int(self.spawn_keys[r][-1]), self.period, name, self.values.row(r), int(r)))
             self.failed |= bad
 
     def run(self) -> GreatGameModel:

@@ -192,3 +192,29 @@ def test_table_design_runs_each_row(tmp_path):
     assert len(exp.points) == 2 * 2
     assert [p.values["parameters.rationality"] for p in exp.points] == [10.0, 20.0, 10.0, 20.0]
     assert exp.points[1].scenario.raw["parameters"]["weights"]["trade"] == 3.0
+
+
+LHS = ("design:\n  method: lhs\n  points: 5\n  parameters:\n    parameters.rationality: {low: 5, high: 30}\n"
+       "    powers.CHN.budget_usd_bn_per_year: {low: 1, high: 8}\n    formats.EAEU.depth: {low: 0.5, high: 1.0}\n")
+
+
+def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tmp_path):
+    """A design over numeric values runs several points in one lockstep chunk (each run with its own values); every
+    point's numbers equal those of the point simulated alone, and do not depend on the chunk size."""
+    from experiments.runner import groupable, plan_tasks
+    from model import GreatGameModel
+
+    exp = load_experiment(write_experiment(tmp_path, "g", replicates=2, chunk=7, extra=LHS))
+    assert groupable(exp)
+    tasks = plan_tasks(exp, set())
+    assert len({d for d, _ in tasks[0].runs}) > 1, "a chunk holds runs of several design points"
+    run_experiment(exp, tmp_path / "g7", progress=False)
+    run_experiment(load_experiment(write_experiment(tmp_path, "g1", replicates=2, chunk=1, extra=LHS)),
+                   tmp_path / "g1", progress=False)
+    assert_same_data(tmp_path / "g7", tmp_path / "g1")
+    outcomes = table(tmp_path / "g7", "outcomes")
+    for p in exp.points[:3]:
+        alone = GreatGameModel(p.scenario, spawn_keys=[(p.index, 0), (p.index, 1)], rng=exp.seed, steps=exp.steps).run()
+        got = outcomes[outcomes["design"] == p.index].sort_values("replicate")
+        j = alone.powers.index("RUS")
+        assert got["regional_influence_RUS"].tolist() == alone.regional_total[:, j].tolist()
