@@ -39,7 +39,29 @@ CASES = {
     "empty_file": ("", ["empty"]),
     "top_level_list": ("- a\n- b\n", ["top level must be a mapping"]),
     "shares_do_not_sum": (f"extends: {BASE}\npowers:\n  USA:\n    instrument_shares: {{investment: 0.9, security: 0.2, "
-                          "diplomacy: 0.3}\n", ["powers.USA.instrument_shares", "sum to 1"]),
+                          "diplomacy: 0.3, accession: 0.0}\n", ["powers.USA.instrument_shares", "sum to 1"]),
+    # keys added by model v2
+    "obligation_out_of_range": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations: {{collective_defence: 0, "
+                                "supranational: 2, binding_security: 0, consultation: 1}\n",
+                                ["formats.EAEU.obligations.supranational", "out of range [0, 1]"]),
+    "obligation_unknown": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations:\n      supranationl: 1\n",
+                           ["formats.EAEU.obligations.supranationl", "did you mean 'supranational'"]),
+    "obligation_cost_negative": (f"extends: {BASE}\nparameters:\n  obligation_cost:\n    consultation: -0.1\n",
+                                 ["parameters.obligation_cost.consultation", "out of range"]),
+    "doctrine_penalty_unknown_doctrine": (f"extends: {BASE}\nparameters:\n  doctrine_penalty:\n    isolationist:\n"
+                                          "      {collective_defence: 1, supranational: 1, binding_security: 1, "
+                                          "consultation: 0}\n",
+                                          ["parameters.doctrine_penalty.isolationist", "unknown doctrine"]),
+    "route_weight_over_one": (f"extends: {BASE}\nparameters:\n  routes:\n    customs_route_weight: 1.2\n",
+                              ["parameters.routes.customs_route_weight", "out of range [0, 1]"]),
+    "loss_memory_fraction": (f"extends: {BASE}\nparameters:\n  powers:\n    loss_memory_steps: 2.5\n",
+                             ["parameters.powers.loss_memory_steps", "whole number"]),
+    "accession_share_missing": (f"extends: {BASE}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
+                                "    instrument_shares: {investment: 0.5, security: 0.2, diplomacy: 0.3}\n",
+                                ["powers.TUR.instrument_shares.accession", "missing key"]),
+    "fundamentals_unknown": (f"extends: {BASE}\nfundamentals: frozen\n", ["fundamentals", "must be one of"]),
+    "doctrine_event_unknown": (f"extends: {BASE}\nevents_add:\n  - {{at: 2024-01, type: doctrine, state: UZB, "
+                               "doctrine: isolationist}\n", ["events[0].doctrine", "must be one of"]),
 }
 
 
