@@ -11,6 +11,7 @@
   python run.py responsiveness --out docs/validation
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
+Anything else is a bug: exit status 1, a short message and the traceback in a log file (or on stderr with --debug).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ BACKCAST = ROOT / "scenarios" / "backcast_2017.yaml"
 def _parse_set(items: list[str]) -> dict:
     import yaml
 
+    from model.yamlio import ScenarioError
+
     out = {}
     for item in items or []:
         if "=" not in item:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. parameters.rationality=8")
+            raise ScenarioError("run.py", "--set", f"{item!r}: expected KEY=VALUE, e.g. parameters.rationality=8")
         key, value = item.split("=", 1)
         out[key.strip()] = yaml.safe_load(value)
     return out
@@ -40,12 +43,13 @@ def _parse_set(items: list[str]) -> dict:
 def cmd_run(args: argparse.Namespace) -> int:
     from model.api import run_to_folder
     from model.scenario import load_scenario
+    from model.yamlio import ScenarioError
 
     sc = load_scenario(args.scenario, overrides=_parse_set(args.set))
     if args.steps is not None and args.steps < 1:
-        raise ValueError("--steps must be at least 1")
+        raise ScenarioError("run.py", "--steps", "must be at least 1")
     if args.runs is not None and args.runs < 1:
-        raise ValueError("--runs must be at least 1")
+        raise ScenarioError("run.py", "--runs", "must be at least 1")
     out = Path(args.out) if args.out else ROOT / "results" / sc.name
     res, folder = run_to_folder(sc, out, runs=args.runs, seed=args.seed, steps=args.steps, force=args.force,
                                 progress=not args.quiet)
@@ -83,11 +87,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from experiments.runner import run_experiment
     from experiments.spec import load_experiment
+    from model.yamlio import ScenarioError
 
     if args.jobs < 1:
-        raise ValueError("--jobs must be at least 1")
+        raise ScenarioError("run.py", "--jobs", "must be at least 1")
     if args.scheduler and args.engine != "dask":
-        raise ValueError("--scheduler goes with --engine dask")
+        raise ScenarioError("run.py", "--scheduler", "goes with --engine dask")
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else ROOT / "results" / exp.name
     man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
@@ -111,10 +116,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from experiments.compare import compare
+    from model.yamlio import ScenarioError
 
     out = Path(args.outdir)
     if not (out / "manifest.json").exists():
-        raise ValueError(f"{out}: no manifest.json here; run `python run.py batch EXPERIMENT.yaml --out {out}` first")
+        raise ScenarioError(out, "", f"no manifest.json here; run `python run.py batch EXPERIMENT.yaml --out {out}` first")
     files = compare(out, reference=args.reference)
     print(f"Wrote {files['report']} and {out / 'compare'}/ ({', '.join(sorted(p.name for p in files.values()))})")
     return 0
@@ -160,6 +166,8 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="on an internal error, print the traceback (may be given "
+                        "anywhere on the line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write tables, manifest and plots",
                          description="Run SCENARIO.yaml for --runs replicates (advanced in lockstep) and write "
@@ -266,6 +274,8 @@ def _early_pool(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # accepted anywhere on the line
+    argv = [a for a in argv if a != "--debug"]
     if not argv or argv[0].startswith("--") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     parser = build_parser()
@@ -279,12 +289,30 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except ScenarioError as exc:
+    except ScenarioError as exc:  # bad input: one line, exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - anything else is a bug: say so, keep the traceback
+        return _report_bug(exc, debug=debug)
+
+
+def _report_bug(exc: BaseException, debug: bool) -> int:
+    """A programming error, not the user's input: exit 1, a short message, the traceback in a log file (or on
+    stderr with --debug)."""
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    if debug:
+        print(text, file=sys.stderr, end="")
+        print(f"internal error (a bug in greatgame, not in your input): {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    fd, log = tempfile.mkstemp(prefix="greatgame-error-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"internal error (a bug in greatgame, not in your input): {type(exc).__name__}: {exc}. "
+          f"Traceback in {log} (or rerun with --debug); please report it.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from model.yamlio import ScenarioError
+
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples
 from .store import Store
 
@@ -190,8 +192,8 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
     design = pd.read_parquet(root / "design.parquet")
     reference = reference or man.get("reference") or design["scenario"].iloc[0]
     if reference not in set(design["scenario"]):
-        raise ValueError(f"--reference {reference!r} is not a scenario of this experiment "
-                         f"({', '.join(dict.fromkeys(design['scenario']))})")
+        raise ScenarioError(root, "--reference", f"{reference!r} is not a scenario of this experiment "
+                            f"({', '.join(dict.fromkeys(design['scenario']))})")
     out = root / "compare"
     out.mkdir(exist_ok=True)
     oc = store.read("outcomes")

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow.dataset as ds  # noqa: E402
+from model.plots import FALLBACK_COLOURS, date_axis, fan
 
-from model.plots import FALLBACK_COLOURS, date_axis, fan  # noqa: E402
-
-from .store import Store  # noqa: E402
+from .store import Store
 
 
 def _colour(power: str) -> str:
@@ -48,8 +46,8 @@ def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
     scenarios = list(dict.fromkeys(design["scenario"]))
     cols = min(4, len(scenarios))
     rows = -(-len(scenarios) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), dpi=110, sharex=True, sharey=True,
-                             squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), dpi=110)
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     top = 0.0
     powers, dates = _powers_and_dates(store)
     for i, sc in enumerate(scenarios):
@@ -74,14 +72,13 @@ def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     path = out / "fan_regional.png"
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
     """fan_states.png: rows = states, columns = powers; a median line with a 50% band per scenario."""
     scenarios = list(dict.fromkeys(design["scenario"]))
-    cmap = plt.get_cmap("tab10")
+    cmap = colormaps["tab10"]
     powers, x_all = _powers_and_dates(store)
     states = [str(x) for x in pd.read_parquet(sorted((store.parts / "status").glob("*.parquet"))[0],
                                               columns=["state"])["state"].unique()]
@@ -93,8 +90,8 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
                 m = _paths(store, designs, state, power)
                 if m.size:
                     quant[(sc, state, power)] = np.nanquantile(m, [0.25, 0.5, 0.75], axis=1)
-    fig, axes = plt.subplots(len(states), len(powers), figsize=(3.6 * len(powers), 2.3 * len(states)), dpi=100,
-                             sharex=True, sharey=True, squeeze=False)
+    fig = Figure(figsize=(3.6 * len(powers), 2.3 * len(states)), dpi=100)
+    axes = fig.subplots(len(states), len(powers), sharex=True, sharey=True, squeeze=False)
     for i, s in enumerate(states):
         for j, p in enumerate(powers):
             ax = axes[i, j]
@@ -117,7 +114,6 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     path = out / "fan_states.png"
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -126,7 +122,8 @@ def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -
     cols = min(3, len(names))
     rows = -(-len(names) // cols)
     scenarios = list(dict.fromkeys(outcomes["scenario"]))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.0 * rows), dpi=100, squeeze=False)
+    fig = Figure(figsize=(4.6 * cols, 3.0 * rows), dpi=100)
+    axes = fig.subplots(rows, cols, squeeze=False)
     for i, name in enumerate(names):
         ax = axes.ravel()[i]
         data = [outcomes.loc[outcomes["scenario"] == sc, name].dropna().to_numpy() for sc in scenarios]
@@ -140,13 +137,13 @@ def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -
     fig.tight_layout()
     path = out / "outcomes.png"
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def sobol_figure(table: pd.DataFrame, names: list[str], out: Path) -> Path:
     """sobol.png: first- and total-order indices with their bootstrap 95% intervals (first scenario)."""
-    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), dpi=100, squeeze=False, sharey=True)
+    fig = Figure(figsize=(4.5 * len(names), 3.6), dpi=100)
+    axes = fig.subplots(1, len(names), squeeze=False, sharey=True)
     sc0 = table["scenario"].iloc[0]
     for ax, name in zip(axes[0], names, strict=True):
         sub = table[(table["outcome"] == name) & (table["scenario"] == sc0)]
@@ -163,5 +160,4 @@ def sobol_figure(table: pd.DataFrame, names: list[str], out: Path) -> Path:
     fig.tight_layout()
     path = out / "sobol.png"
     fig.savefig(path)
-    plt.close(fig)
     return path

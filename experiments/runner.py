@@ -237,7 +237,9 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise ValueError("--engine dask needs the optional extra: pip install -e '.[dask]'") from None
+            from model.yamlio import ScenarioError
+
+            raise ScenarioError("run.py", "--engine", "dask needs the optional extra: pip install -e '.[dask]'") from None
         if scheduler:
             client = Client(scheduler)
         else:

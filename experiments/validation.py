@@ -8,17 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from model.core import GreatGameModel
+from model.scenario import Scenario, load_scenario
 
-from model.core import GreatGameModel  # noqa: E402
-from model.scenario import Scenario, load_scenario  # noqa: E402
-
-from .calibration import (  # noqa: E402
+from .calibration import (
     CHOICE_PARAMETERS,
     INSTITUTIONS,
     TARGETS,
@@ -31,7 +28,7 @@ from .calibration import (  # noqa: E402
     refine_by_simulation,
     simulate_blank_slate,
 )
-from .record import record_hazards  # noqa: E402
+from .record import record_hazards
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVEL = np.array(["none", "partial", "member"])
@@ -193,7 +190,8 @@ def _cells_table(states: list[str], predicted: np.ndarray, observed: np.ndarray)
 
 def backcast_plot(result: dict[str, Any], path: Path) -> Path:
     x = pd.to_datetime(result["dates"])
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    fig = Figure(figsize=(8, 4.5), dpi=120)
+    ax = fig.subplots()
     colours = {"RUS": "#c0392b", "CHN": "#e1a100"}
     for p in ("RUS", "CHN"):
         j = result["powers"].index(p)
@@ -213,7 +211,6 @@ def backcast_plot(result: dict[str, Any], path: Path) -> Path:
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 

@@ -19,6 +19,7 @@ from scipy.special import ndtri
 
 from . import events as event_handlers
 from .agents import PowerAgent, StateAgent
+from .allocation import effective_budget
 from .axes import BENEFIT, DOCTRINE, INSTRUMENT, LEVELS, OBLIGATION, Level
 from .choice import (
     benefit_pairs,
@@ -237,8 +238,6 @@ class GreatGameModel(mesa.Model):
 
     def effective_budget(self) -> np.ndarray:
         """Spendable budget of every power this step, (R, P) US$ bn/year (ODD eq. 4.1a)."""
-        from .allocation import effective_budget
-
         return effective_budget(self.pw.budget, self.budget_scale, self.sanctions, self.p.powers.sanctions_capacity_loss)
 
     # ----------------------------------------------------------------- events

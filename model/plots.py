@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .results import Results  # noqa: E402
+from .results import Results
 
 FALLBACK_COLOURS = {"RUS": "#c0392b", "CHN": "#e1a100", "USA": "#1f5fa8", "EU": "#2e8b57", "TUR": "#8e44ad"}
 
@@ -22,7 +20,7 @@ def power_colour(results: Results, power: str) -> str:
     return results.colours.get(power) or FALLBACK_COLOURS.get(power, "#555555")
 
 
-def fan(ax: plt.Axes, x: pd.DatetimeIndex, series: np.ndarray, colour: str, label: str, singles: int = 0) -> None:
+def fan(ax: Axes, x: pd.DatetimeIndex, series: np.ndarray, colour: str, label: str, singles: int = 0) -> None:
     """Median line with 50% and 90% bands over runs, and `singles` faint single runs; series is (T, R)."""
     q = np.nanquantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
     for k in range(min(singles, series.shape[1])):
@@ -32,7 +30,7 @@ def fan(ax: plt.Axes, x: pd.DatetimeIndex, series: np.ndarray, colour: str, labe
     ax.plot(x, q[2], color=colour, linewidth=2, label=label)
 
 
-def date_axis(ax: plt.Axes) -> None:
+def date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(mdates.YearLocator(2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(alpha=0.3)
@@ -41,7 +39,8 @@ def date_axis(ax: plt.Axes) -> None:
 def plot_regional(results: Results, path: Path) -> Path:
     """influence.png: regional influence of each power over time (median, 50% and 90% bands across runs)."""
     x = pd.to_datetime(results.dates)
-    fig, ax = plt.subplots(figsize=(9, 5.2), dpi=120)
+    fig = Figure(figsize=(9, 5.2), dpi=120)
+    ax = fig.subplots()
     for j, p in enumerate(results.powers):
         fan(ax, x, results.influence[:, :, -1, j, -1], power_colour(results, p), p)
     ax.set_ylim(0, max(0.05, float(np.nanmax(results.influence[:, :, -1, :, -1])) * 1.15))
@@ -52,7 +51,6 @@ def plot_regional(results: Results, path: Path) -> Path:
     ax.legend(loc="upper left", ncol=len(results.powers), frameon=False)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -62,7 +60,8 @@ def plot_states(results: Results, path: Path) -> Path:
     S = len(results.states)
     cols = 3
     rows = -(-(S + 1) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.4 * rows), dpi=110, sharey=True, sharex=True)
+    fig = Figure(figsize=(12, 3.4 * rows), dpi=110)
+    axes = fig.subplots(rows, cols, sharey=True, sharex=True)
     axes = axes.ravel()
     top = float(np.nanmax(results.influence[..., -1])) * 1.1
     for i, name in enumerate([*results.states, "REGION"]):
@@ -78,14 +77,14 @@ def plot_states(results: Results, path: Path) -> Path:
     fig.suptitle(f"Influence by state, scenario '{results.scenario_name}' (median, 50% and 90% bands)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def plot_status(results: Results, path: Path) -> Path:
     """status.png: mean engagement per state and format at the start and at the horizon, each cell labelled with
     the modal status over runs (N none, P partial, M member; grey: format not active)."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), dpi=110, sharey=True)
+    fig = Figure(figsize=(12, 3.8), dpi=110)
+    axes = fig.subplots(1, 2, sharey=True)
     letters = np.array(["N", "P", "M"])
     for ax, t, label in ((axes[0], 0, "start"), (axes[1], -1, "horizon")):
         eng = results.engagement[t].mean(axis=0)
@@ -102,7 +101,6 @@ def plot_status(results: Results, path: Path) -> Path:
     fig.colorbar(im, ax=axes, label="mean engagement (0-1)", shrink=0.9)
     fig.suptitle(f"Status and engagement, scenario '{results.scenario_name}' (letter: modal status)", fontsize=11)
     fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 

@@ -119,3 +119,32 @@ def test_error_has_no_traceback_in_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
     assert "steps" in proc.stderr and "out of range" in proc.stderr
+
+
+def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
+    """A programming error inside the model (here an equation raising ValueError) exits 1 with a message that says
+    it is a bug and where the traceback is, not the one-line bad-input error (exit 2)."""
+    def broken(*args, **kwargs):
+        raise ValueError("injected bug in marginal_benefit")
+
+    import model.core
+
+    monkeypatch.setattr(model.core, "marginal_benefit", broken)
+    rc = main(["run", BASE, "--runs", "2", "--steps", "2", "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "internal error (a bug in greatgame, not in your input)" in err and "injected bug" in err
+    log = err.split("Traceback in ")[1].split(" ")[0]
+    assert "marginal_benefit" in open(log).read() or "broken" in open(log).read()
+    assert not (tmp_path / "out").exists(), "nothing is written"
+
+
+def test_plotting_keeps_the_users_matplotlib_backend(tmp_path):
+    """Importing the model and plotting results never switches the backend a user (or a notebook) chose."""
+    code = ("import matplotlib; matplotlib.use('svg')\n"
+            "from model import load_scenario, simulate\nimport experiments.figures, experiments.validation\n"
+            f"res = simulate(load_scenario(r'{BASE}'), runs=2, steps=2)\nres.plot(r'{tmp_path}')\n"
+            "assert matplotlib.get_backend().lower() == 'svg', matplotlib.get_backend()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "influence.png").stat().st_size > 0
