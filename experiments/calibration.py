@@ -51,6 +51,11 @@ TRADE_PARAMETERS: tuple[tuple[str, float, float], ...] = (
 )
 
 
+def fixed(scenario: Scenario) -> Scenario:
+    """The scenario without parameter draws (`uncertainty: fixed`): calibration and validation use fixed values."""
+    return scenario if scenario.uncertainty is None else scenario.with_overrides({"uncertainty": "fixed"})
+
+
 def overrides(keys: list[str], x: np.ndarray) -> dict[str, float]:
     return {k: float(round(v, 6)) for k, v in zip(keys, x, strict=True)}
 
@@ -289,6 +294,7 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     import pandas as pd
 
     t0 = time.perf_counter()
+    base, backcast_scenario = fixed(base), fixed(backcast_scenario)  # calibration runs with fixed parameters
 
     def say(msg: str) -> None:
         if progress:

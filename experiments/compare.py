@@ -23,24 +23,50 @@ BOOT_SEED = 12345
 
 
 def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
-    """Each scenario's difference from the reference in the mean of each outcome, a bootstrap 95% interval
-    (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed; the normal interval above 5,000 runs per
-    scenario) and a two-sided Mann-Whitney U test."""
+    """Each scenario's difference from the reference in the mean of each outcome, with a 95% interval and a
+    two-sided test. Runs at the same design sample and replicate share their parameter draws, so when the table
+    has `point` and `replicate` the comparison is **paired**: the mean of the per-pair differences, a bootstrap
+    interval of that mean (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed; the normal interval
+    above 5,000 pairs) and the Wilcoxon signed-rank test. Otherwise unpaired: the difference of means, a two-sample
+    bootstrap interval and the Mann-Whitney U test."""
     rows = []
+    paired_keys = [k for k in ("point", "replicate") if k in outcomes.columns]
     ref = outcomes[outcomes["scenario"] == reference]
     for sc in dict.fromkeys(outcomes["scenario"]):
         if sc == reference:
             continue
         cur = outcomes[outcomes["scenario"] == sc]
+        matched = (cur[[*paired_keys, *names]].merge(ref[[*paired_keys, *names]], on=paired_keys, suffixes=("", "_ref"))
+                   if len(paired_keys) == 2 else None)  # one merge per scenario, all outcomes
         for name in names:
             x, y = cur[name].dropna().to_numpy(), ref[name].dropna().to_numpy()
             row: dict[str, Any] = {"scenario": sc, "outcome": name, "mean": np.mean(x) if len(x) else np.nan,
                                    "reference_mean": np.mean(y) if len(y) else np.nan, "n": len(x), "n_reference": len(y)}
             row["difference"] = row["mean"] - row["reference_mean"]
-            if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
+            pairs = matched[[name, f"{name}_ref"]].dropna() if matched is not None else pd.DataFrame()
+            if len(pairs) > 1:
+                d = (pairs[name] - pairs[f"{name}_ref"]).to_numpy()
+                row["difference"], row["n_pairs"] = float(d.mean()), len(d)
+                if np.ptp(d) > 0:
+                    if len(d) <= BOOT_MAX_N:
+                        boot = stats.bootstrap((d,), lambda a, axis=-1: a.mean(axis=axis), n_resamples=N_BOOT,
+                                               method="percentile", vectorized=True, batch=None,
+                                               rng=np.random.default_rng(BOOT_SEED))
+                        row["ci_low"], row["ci_high"] = boot.confidence_interval
+                        row["ci_method"] = "paired bootstrap"
+                    else:
+                        se = d.std(ddof=1) / np.sqrt(len(d))
+                        row["ci_low"], row["ci_high"] = row["difference"] - 1.96 * se, row["difference"] + 1.96 * se
+                        row["ci_method"] = "paired normal"
+                    row["p_value"] = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
+                else:
+                    row["ci_low"] = row["ci_high"] = row["difference"]
+                    row["ci_method"] = "constant"
+                    row["p_value"] = 1.0 if row["difference"] == 0 else 0.0
+            elif len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
                 if max(len(x), len(y)) <= BOOT_MAX_N:
                     boot = stats.bootstrap((x, y), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
-                                           n_resamples=N_BOOT, method="percentile", vectorized=True, batch=100,
+                                           n_resamples=N_BOOT, method="percentile", vectorized=True, batch=None,
                                            rng=np.random.default_rng(BOOT_SEED))
                     row["ci_low"], row["ci_high"] = boot.confidence_interval
                     row["ci_method"] = "bootstrap"
@@ -198,7 +224,7 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
     out.mkdir(exist_ok=True)
     oc = store.read("outcomes")
     names = [o["name"] for o in man["outcomes"]]
-    oc = oc.merge(design[["design", "scenario"]], on="design")
+    oc = oc.merge(design[["design", "scenario", "point"]], on="design")
     files: dict[str, Path] = {}
     continuous = [n for n in names if not n.startswith("status_")][:9]
     if figures:

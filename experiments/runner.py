@@ -51,6 +51,7 @@ class Task:
     record: str
     outcomes: tuple[Outcome, ...]
     values: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    samples: tuple[int, ...] = ()  # each run's design sample (the point index, the same for every scenario)
 
 
 class SerialExecutor(Executor):
@@ -80,7 +81,7 @@ def _simulate(task: Task, positions: list[int]) -> Results:
     _injected(keys)
     values = {k: np.array(v)[positions] for k, v in task.values}
     model = GreatGameModel(task.scenario, spawn_keys=list(keys), rng=task.seed, steps=task.steps,
-                           run_values=values or None).run()
+                           run_values=values or None, samples=[task.samples[i] for i in positions]).run()
     return Results.from_model(model, run_numbers=np.array(positions))
 
 
@@ -133,6 +134,10 @@ def _tables(task: Task, res: Results) -> dict[str, pd.DataFrame]:
     oc = pd.DataFrame({"design": design[res.runs], "replicate": replicate[res.runs],
                        **outcome_values(res, task.outcomes)})
     tables["outcomes"] = oc
+    par = res.parameters_table()
+    pos = par["run"].to_numpy()
+    tables["parameters"] = pd.DataFrame({"design": design[pos], "replicate": replicate[pos],
+                                         "parameter": par["parameter"], "value": par["value"]})
     return tables
 
 
@@ -208,7 +213,8 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
                 keys = tuple((p.index, r) for p, r in part)
                 values = tuple((k, tuple(float(p.values[k]) for p, _ in part)) for k in exp.design_parameters)
                 tid = f"d{keys[0][0]:05d}-r{keys[0][1]:07d}-d{keys[-1][0]:05d}-r{keys[-1][1]:07d}"
-                tasks.append(Task(tid, keys, part[0][0].base, exp.seed, exp.steps, exp.record, exp.outcomes, values))
+                tasks.append(Task(tid, keys, part[0][0].base, exp.seed, exp.steps, exp.record, exp.outcomes, values,
+                                  tuple(p.point for p, _ in part)))
         return tasks
     for p in exp.points:
         missing = [r for r in range(exp.replicates) if (p.index, r) not in done]
@@ -216,7 +222,7 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
             reps = tuple(missing[i: i + exp.chunk])
             tid = f"d{p.index:05d}-r{reps[0]:07d}-{reps[-1]:07d}"
             tasks.append(Task(tid, tuple((p.index, r) for r in reps), p.scenario, exp.seed, exp.steps, exp.record,
-                              exp.outcomes))
+                              exp.outcomes, samples=(p.point,) * len(reps)))
     return tasks
 
 

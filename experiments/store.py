@@ -20,7 +20,7 @@ import pyarrow.dataset as ds
 
 from model.yamlio import ScenarioError
 
-TABLES = ("influence", "status", "trade", "outcomes", "runs")
+TABLES = ("influence", "status", "trade", "outcomes", "parameters", "runs")
 
 
 class Store:

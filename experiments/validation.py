@@ -23,6 +23,7 @@ from .calibration import (
     backcast,
     backcast_errors,
     fit_alignment,
+    fixed,
     observed_cells,
     overrides,
     refine_by_simulation,
@@ -227,8 +228,8 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
             return str(path)
 
     out.mkdir(parents=True, exist_ok=True)
-    sc = load_scenario(scenario_path or ROOT / "scenarios" / "baseline.yaml")
-    bc = load_scenario(backcast_path or ROOT / "scenarios" / "backcast_2017.yaml")
+    sc = fixed(load_scenario(scenario_path or ROOT / "scenarios" / "baseline.yaml"))  # validation runs fixed
+    bc = fixed(load_scenario(backcast_path or ROOT / "scenarios" / "backcast_2017.yaml"))
     seed = int(sc.raw["seed"])
     runs = 16 if quick else 32
 

@@ -57,7 +57,8 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
                    np.concatenate([p.runs for p in parts]), arrays["influence"], arrays["status"],
                    arrays["engagement"], arrays["turnover"], arrays["active"],
                    colours=first.colours, event_log=[e for p in parts for e in p.event_log],
-                   failures=[f for p in parts for f in p.failures])
+                   failures=[f for p in parts for f in p.failures],
+                   parameters={k: np.concatenate([p.parameters[k] for p in parts]) for k in first.parameters})
 
 
 def _git_commit() -> str | None:
@@ -111,6 +112,7 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
         results.influence_table().to_parquet(tmp / "influence.parquet", index=False)
         results.status_table().to_parquet(tmp / "status.parquet", index=False)
         results.trade_table().to_parquet(tmp / "trade.parquet", index=False)
+        results.parameters_table().to_parquet(tmp / "parameters.parquet", index=False)
         from .plots import plot_all
 
         plot_all(results, tmp)

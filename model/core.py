@@ -88,12 +88,14 @@ class GreatGameModel(mesa.Model):
         steps: horizon in steps (default: the scenario's); events after it are simply not reached.
         run_values: per-run values, {key path: one value per run}, e.g. {"parameters.rationality": [8, 12]}.
         record_into: arrays for the recorder to write into (see `Recorder.shapes`), instead of its own.
+        samples: design sample index of each run (default 0): with the replicate, it keys the run's uncertainty
+            draws (model/uncertainty.py), so runs of different scenarios at the same sample share their draws.
     """
 
     def __init__(self, scenario: Scenario | str | Path | dict | None = None, runs: int = 1, replicate: int = 0,
                  spawn_keys: list[tuple[int, ...]] | None = None, rng: int | None = None, seed: int | None = None,
                  steps: int | None = None, run_values: dict[str, Any] | None = None,
-                 record_into: dict[str, np.ndarray] | None = None) -> None:
+                 record_into: dict[str, np.ndarray] | None = None, samples: list[int] | None = None) -> None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or DEFAULT_SCENARIO)
         root = rng if rng is not None else seed if seed is not None else sc.raw["seed"]
         super().__init__(rng=int(root))
@@ -107,6 +109,15 @@ class GreatGameModel(mesa.Model):
         self.powers, self.states, self.formats = sc.powers, sc.states, sc.formats
         self.P, self.S, self.F = len(self.powers), len(self.states), len(self.formats)
         self.values = RunValues(sc.raw, self.R, run_values, sc.source)
+        self.drawn: dict[str, np.ndarray] = {}  # the values this model's runs drew (key -> (R,))
+        if sc.uncertainty is not None:
+            fixed = sc.fixed_keys | set(run_values or {})
+            samples_ = np.zeros(self.R, dtype=int) if samples is None else np.asarray(samples, dtype=int)
+            self.drawn = sc.uncertainty.draw(self.root_seed, samples_, np.array([k[-1] for k in self.spawn_keys]),
+                                             self.values.values, fixed)
+            for key, value in self.drawn.items():
+                if key in self.values.values:
+                    self.values.set(key, value)
         self._setup_structure()
         self._derive()
         self._setup_state()

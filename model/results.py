@@ -35,6 +35,7 @@ class Results:
     colours: dict[str, str | None] = field(default_factory=dict)
     event_log: list[tuple[int, int, str]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)  # runs stopped because a state went non-finite
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)  # drawn values, key -> one value per run
 
     @classmethod
     def from_model(cls, model: GreatGameModel, run_numbers: np.ndarray | None = None) -> Results:
@@ -44,7 +45,7 @@ class Results:
         return cls(sc.name, [sc.date_of(t).isoformat() for t in range(T)], model.powers, model.states,
                    model.formats, runs, rec.influence[:T], rec.status[:T], rec.engagement[:T], rec.turnover[:T],
                    rec.active[:T], dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log],
-                   list(model.failures))
+                   list(model.failures), dict(model.drawn))
 
     @classmethod
     def concat(cls, parts: list[Results]) -> Results:
@@ -55,7 +56,8 @@ class Results:
                    *(np.concatenate([getattr(p, k) for p in parts], axis=1)
                      for k in ("influence", "status", "engagement", "turnover", "active")),
                    colours=first.colours, event_log=[e for p in parts for e in p.event_log],
-                   failures=[f for p in parts for f in p.failures])
+                   failures=[f for p in parts for f in p.failures],
+                   parameters={k: np.concatenate([p.parameters[k] for p in parts]) for k in first.parameters})
 
     @property
     def steps(self) -> int:
@@ -101,6 +103,18 @@ class Results:
             "state": pd.Categorical.from_codes(s, self.states),
             "partner": pd.Categorical.from_codes(p, self.powers),
             "turnover_usd_bn": self.turnover.ravel()})
+
+    def parameters_table(self) -> pd.DataFrame:
+        """Columns run, parameter, value: the values each run drew from the scenario's `uncertainty` section
+        (`uncertainty.behaviour_row` is the row of the joint behaviour vectors); empty when nothing is drawn."""
+        keys = sorted(self.parameters)
+        if not keys:
+            return pd.DataFrame({"run": pd.Series(dtype=np.int64), "parameter": pd.Series(dtype=str),
+                                 "value": pd.Series(dtype=float)})
+        R = len(self.runs)
+        return pd.DataFrame({"run": np.tile(self.runs.astype(np.int64), len(keys)),
+                             "parameter": pd.Categorical(np.repeat(keys, R), categories=keys),
+                             "value": np.concatenate([self.parameters[k] for k in keys])})
 
     def summary(self) -> pd.DataFrame:
         """Regional influence of each power at the start and at the horizon: median and 5-95% range over runs."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from .axes import DOCTRINE
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
 from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
+from .uncertainty import Uncertainty, parse_uncertainty
 from .yamlio import ScenarioError, deep_merge, resolve_extends
 
 _QUARTER = re.compile(r"^(\d{4})[-\s]?Q([1-4])$")
@@ -42,6 +43,8 @@ class Scenario:
     states: tuple[str, ...]
     formats: tuple[str, ...]
     events: tuple[dict, ...] = field(default=())
+    uncertainty: Uncertainty | None = None  # what each run draws (model/uncertainty.py); None: fixed values
+    fixed_keys: frozenset[str] = frozenset()  # keys given explicitly (--set, design values): never drawn
 
     def date_of(self, step: int) -> date:
         """Start date of the period that begins at `step`."""
@@ -58,7 +61,8 @@ class Scenario:
         return self.raw["parameters"]
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A new scenario with dotted-key overrides, e.g. {'parameters.rationality': 2.0}, validated again."""
+        """A new scenario with dotted-key overrides, e.g. {'parameters.rationality': 2.0}, validated again. The keys
+        given are fixed: a run never draws them from the `uncertainty` section."""
         data = copy.deepcopy(self.raw)
         for dotted, value in overrides.items():
             node = data
@@ -67,10 +71,12 @@ class Scenario:
                 if not isinstance(node, dict) or k not in node:
                     raise ScenarioError(self.source, dotted, f"unknown key '{k}'")
                 node = node[k]
-            if keys[-1] not in node:
+            optional_top = len(keys) == 1 and keys[0] in SCENARIO.optional
+            if keys[-1] not in node and not optional_top:
                 raise ScenarioError(self.source, dotted, f"unknown key '{keys[-1]}'")
             node[keys[-1]] = value
-        return build_scenario(data, self.source)
+        fixed_keys = self.fixed_keys | frozenset(overrides)
+        return replace(build_scenario(data, self.source, fixed_keys), fixed_keys=fixed_keys)
 
 
 def load_scenario(source: str | Path | dict, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -91,7 +97,7 @@ def load_scenario(source: str | Path | dict, overrides: dict[str, Any] | None = 
     return sc.with_overrides(overrides) if overrides else sc
 
 
-def build_scenario(data: dict, file: str) -> Scenario:
+def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset()) -> Scenario:
     """Validate a resolved mapping (schema, codes, sums, event dates) and build the Scenario."""
     for key, known in (("powers", KNOWN_POWERS), ("states", KNOWN_STATES)):
         codes_given = data.get(key) if isinstance(data.get(key), dict) else {}
@@ -169,7 +175,7 @@ def build_scenario(data: dict, file: str) -> Scenario:
         events.append({**ev, "step": step})
     events.sort(key=lambda e: e["step"])
     return Scenario(raw, file, raw["name"], start, raw["steps"], raw["step_months"], powers, states, formats,
-                    tuple(events))
+                    tuple(events), parse_uncertainty(raw, file, fixed_keys))
 
 
 def _check_parameter_key(raw: dict, ev: dict, path: str, file: str) -> None:

@@ -219,7 +219,9 @@ SCENARIO = Fields({
     "parameters": PARAMETERS,
     "influence": INFLUENCE,
     "events": ListOf(Event(), "scheduled shocks"),
-}, optional=frozenset({"description", "events", "fundamentals"}))
+    "uncertainty": Raw("`fixed`, or what each run draws: `behaviour` (a CSV of joint vectors) and `ranges` "
+                       "({key: {low, high, source}}); checked by model/uncertainty.py"),
+}, optional=frozenset({"description", "events", "fundamentals", "uncertainty"}))
 
 EVENT_TYPES: dict[str, dict[str, Any]] = {
     "sanctions": {"power": Codes("power"), "level": Num(**SHARE)},
@@ -335,6 +337,20 @@ def check_event(value: Any, path: str, file: str | None) -> dict:
     if "note" in value:
         out["note"] = str(value["note"])
     return out
+
+
+def spec_at(path: str, spec: Any = SCENARIO) -> Any:
+    """The spec of a dotted key path (codes of powers, states and formats match any key), or None."""
+    for part in path.split("."):
+        if isinstance(spec, Fields):
+            spec = spec.fields.get(part)
+        elif isinstance(spec, MapOf):
+            spec = spec.value
+        else:
+            return None
+        if spec is None:
+            return None
+    return spec
 
 
 def iter_specs(spec: Any = SCENARIO, path: str = "") -> list[tuple[str, Any]]:

@@ -74,6 +74,16 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _anchor_files(data: dict, path: Path) -> None:
+    """A file named inside a scenario (`uncertainty.behaviour.file`) is relative to that scenario's folder: make it
+    absolute before merging, so it survives `extends` from other folders."""
+    unc = data.get("uncertainty")
+    if isinstance(unc, dict) and isinstance(unc.get("behaviour"), dict) and isinstance(unc["behaviour"].get("file"), str):
+        target = Path(unc["behaviour"]["file"])
+        if not target.is_absolute():
+            unc["behaviour"]["file"] = str((path.parent / target).resolve())
+
+
 def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file and merge it over the file it `extends` (a path relative to the file), recursively."""
     path = Path(path).resolve()
@@ -81,6 +91,7 @@ def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(_chain[0], "extends", f"extends forms a cycle ({cycle})")
     data = read_yaml(path)
+    _anchor_files(data, path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -214,7 +214,8 @@ def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tm
     assert_same_data(tmp_path / "g7", tmp_path / "g1")
     outcomes = table(tmp_path / "g7", "outcomes")
     for p in exp.points[:3]:
-        alone = GreatGameModel(p.scenario, spawn_keys=[(p.index, 0), (p.index, 1)], rng=exp.seed, steps=exp.steps).run()
+        alone = GreatGameModel(p.scenario, spawn_keys=[(p.index, 0), (p.index, 1)], rng=exp.seed, steps=exp.steps,
+                               samples=[p.point, p.point]).run()
         got = outcomes[outcomes["design"] == p.index].sort_values("replicate")
         j = alone.powers.index("RUS")
         assert got["regional_influence_RUS"].tolist() == alone.regional_total[:, j].tolist()

@@ -1,0 +1,140 @@
+"""Parameter uncertainty: every run draws the parameters we do not know (docs/ODD.md 5, section `uncertainty:`).
+
+A scenario's `uncertainty:` section is `fixed` (no draws) or a mapping with
+* `behaviour`: a CSV of joint parameter vectors (the calibration's near-best set); a run draws one whole row, since
+  the members of a vector are fitted together and must never be sampled as independent ranges;
+* `ranges`: judgement weights, each `{low, high, source}`, drawn uniformly; the range must contain the scenario's
+  value. Drawn influence channel weights are renormalised to sum to 1.
+Run r of design sample d draws from `SeedSequence(seed, spawn_key=(UNCERTAINTY_STREAM, d, r))`, a stream apart from
+its behavioural stream, so scenarios and levers compared at the same sample and replicate share their draws
+(paired comparisons), and a run's draws never depend on which runs it is grouped with. A key fixed explicitly (a
+design value, `--set`, `run_values`) keeps its value; every other key keeps its draw (all draws are made in a fixed
+order whatever is fixed).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .axes import INFLUENCE
+from .schema import Num, spec_at
+from .yamlio import ScenarioError
+
+UNCERTAINTY_STREAM = 7_770_001  # first element of the uncertainty streams' spawn keys (apart from behaviour streams)
+CHANNEL_WEIGHTS = tuple(f"influence.channel_weights.{c}" for c in INFLUENCE)
+NOT_DRAWABLE = ("instrument_shares",)  # shares that must sum to 1 within a power: levers, not uncertainties
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """The validated `uncertainty:` section: joint behaviour vectors and independent judgement ranges."""
+
+    behaviour_keys: tuple[str, ...]
+    behaviour: np.ndarray  # (N, K) joint vectors
+    ranges: tuple[tuple[str, float, float], ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.behaviour_keys + tuple(k for k, _, _ in self.ranges)
+
+    def draw(self, seed: int, samples: np.ndarray, replicates: np.ndarray, values: dict[str, np.ndarray],
+             fixed: frozenset[str] | set[str] = frozenset()) -> dict[str, np.ndarray]:
+        """Per-run draws {key: (R,)} of every key not in `fixed` (and `uncertainty.behaviour_row`), for the runs'
+        design samples and replicates. `values` (the runs' current values) supplies the channel weights that are
+        not drawn, for renormalising; channel weights are a group: if one is fixed, none is drawn."""
+        n_rows = len(self.behaviour)
+        block = np.stack([np.random.default_rng(np.random.SeedSequence(
+            seed, spawn_key=(UNCERTAINTY_STREAM, int(d), int(r)))).random(1 + len(self.ranges))
+            for d, r in zip(samples, replicates, strict=True)])  # (R, 1 + ranges): one call per run's stream
+        rows = np.minimum((block[:, 0] * n_rows).astype(int), max(n_rows - 1, 0))
+        out = {k: self.behaviour[rows, j] for j, k in enumerate(self.behaviour_keys)} if n_rows else {}
+        for i, (k, lo, hi) in enumerate(self.ranges):
+            out[k] = lo + (hi - lo) * block[:, 1 + i]
+        skip = set(fixed) | (set(CHANNEL_WEIGHTS) if set(fixed) & set(CHANNEL_WEIGHTS) else set())
+        out = {k: v for k, v in out.items() if k not in skip}
+        drawn_weights = [k for k in CHANNEL_WEIGHTS if k in out]
+        if drawn_weights:
+            total = sum(out.get(k, values.get(k)) for k in CHANNEL_WEIGHTS)
+            for k in drawn_weights:
+                out[k] = out[k] / total
+        if self.behaviour_keys and any(k in out for k in self.behaviour_keys):
+            out["uncertainty.behaviour_row"] = rows.astype(float)
+        return out
+
+
+def _numeric_leaf(raw: dict, key: str) -> float | None:
+    node: Any = raw
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+
+
+def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset()) -> Uncertainty | None:
+    """Validate `raw['uncertainty']` against the scenario: None when absent or `fixed`. A range must contain the
+    scenario's value unless the key is `fixed` (given explicitly: it is not drawn then)."""
+    spec = raw.get("uncertainty")
+    if spec is None or spec == "fixed":
+        return None
+    if not isinstance(spec, dict):
+        raise ScenarioError(file, "uncertainty", "must be `fixed` or a mapping with `behaviour` and/or `ranges`")
+    for key in spec:
+        if key not in ("behaviour", "ranges"):
+            raise ScenarioError(file, f"uncertainty.{key}", "unknown key (valid keys: behaviour, ranges)")
+    keys: list[str] = []
+    table = np.empty((0, 0))
+    beh = spec.get("behaviour")
+    if beh is not None:
+        if not isinstance(beh, dict) or "file" not in beh:
+            raise ScenarioError(file, "uncertainty.behaviour", "needs `file` (a CSV of joint parameter vectors)")
+        path = Path(str(beh["file"]))
+        if not path.exists():
+            raise ScenarioError(file, "uncertainty.behaviour.file", f"'{beh['file']}' not found")
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        if len(rows) < 2:
+            raise ScenarioError(file, "uncertainty.behaviour.file", "needs a header of scenario keys and rows")
+        keys = rows[0]
+        try:
+            table = np.array([[float(x) for x in row] for row in rows[1:]])
+        except ValueError:
+            raise ScenarioError(file, "uncertainty.behaviour.file", "rows must be numbers") from None
+        if table.shape[1] != len(keys) or not np.isfinite(table).all():
+            raise ScenarioError(file, "uncertainty.behaviour.file", "every row needs one finite number per column")
+        for k in keys:
+            if _numeric_leaf(raw, k) is None:
+                raise ScenarioError(file, "uncertainty.behaviour.file", f"column '{k}' is not a numeric scenario key")
+    ranges = []
+    given = spec.get("ranges") or {}
+    if not isinstance(given, dict):
+        raise ScenarioError(file, "uncertainty.ranges", "must be a mapping of scenario keys to {low, high, source}")
+    for k, r in given.items():
+        path = f"uncertainty.ranges.{k}"
+        value = _numeric_leaf(raw, str(k))
+        if value is None:
+            raise ScenarioError(file, path, "not a numeric scenario key")
+        if any(part in str(k) for part in NOT_DRAWABLE):
+            raise ScenarioError(file, path, "instrument shares must sum to 1: vary them as a lever, not a range")
+        if k in keys:
+            raise ScenarioError(file, path, "already drawn jointly from the behaviour file")
+        if not isinstance(r, dict) or set(r) - {"low", "high", "source"} or not {"low", "high"} <= set(r):
+            raise ScenarioError(file, path, "must be {low: L, high: H, source: why}")
+        lo, hi = r["low"], r["high"]
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in (lo, hi)):
+            raise ScenarioError(file, path, "low and high must be finite numbers")
+        if k not in fixed and not lo <= value <= hi:
+            raise ScenarioError(file, path, f"range [{lo:g}, {hi:g}] must contain the scenario's value {value:g}")
+        bound = spec_at(str(k))
+        if isinstance(bound, Num) and not (bound.lo <= lo and hi <= bound.hi):
+            raise ScenarioError(file, path, f"range [{lo:g}, {hi:g}] leaves the key's allowed range "
+                                f"[{bound.lo:g}, {bound.hi:g}]")
+        ranges.append((str(k), float(lo), float(hi)))
+    if not keys and not ranges:
+        return None
+    return Uncertainty(tuple(keys), table, tuple(ranges))
