@@ -22,6 +22,10 @@ BOOT_MAX_N = 5000  # above this many runs per scenario, a normal interval replac
 BOOT_SEED = 12345
 
 
+def _test_name(ci_method: str) -> str:
+    return "Wilcoxon signed-rank" if str(ci_method).startswith("paired") else "Mann-Whitney"
+
+
 def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
     """Each scenario's difference from the reference in the mean of each outcome, with a 95% interval and a
     two-sided test. Runs at the same design sample and replicate share their parameter draws, so when the table
@@ -184,7 +188,7 @@ def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: p
         word = "higher" if r["difference"] > 0 else "lower"
         out.append(f"In `{r['scenario']}`, {power}'s regional influence at the horizon is {abs(r['difference']):.3f} "
                    f"{word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}; "
-                   f"Mann-Whitney p = {r['p_value']:.2g}).")
+                   f"{_test_name(r.get('ci_method', ''))} p = {r['p_value']:.2g}).")
     if not sig.shape[0] and not diff.empty:
         out.append(f"No scenario moves regional influence at the horizon away from `{reference}` at p < 0.01.")
     if not probs.empty:
@@ -263,7 +267,8 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
               "## What differs", "", *[f"- {s}" for s in _sentences(diff, probs, reference, sobol, lhs)], "",
               "## Regional influence", "", "![fan charts](compare/fan_regional.png)", "",
               "![states](compare/fan_states.png)", "", "## Horizon outcomes", "", "![outcomes](compare/outcomes.png)", "",
-              f"## Differences from `{reference}` (mean, bootstrap 95% CI, Mann-Whitney p)", "",
+              f"## Differences from `{reference}` (mean; 95% CI and p: paired bootstrap and Wilcoxon signed-rank when "
+              "runs share their draws, else two-sample bootstrap and Mann-Whitney; `ci_method` in differences.csv)", "",
               _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value"]]
                         if not diff.empty else diff), "",
               "## Probabilities (Jeffreys 95% intervals)", "", _markdown(probs), ""]
