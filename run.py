@@ -66,8 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {code} was convened in {share:.0%} of runs{when}")
     for f in res.failures:
         print(f"  run {f.run} FAILED: {f.describe()}")
-    print(f"Wrote {folder}/ (influence.parquet, status.parquet, trade.parquet, manifest.json, influence.png, "
-          "influence_states.png, status.png)")
+    print(f"Wrote {folder}/ (influence.parquet, status.parquet, trade.parquet, parameters.parquet, manifest.json, "
+          "influence.png, influence_states.png, status.png)")
     return 0
 
 
@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write tables, manifest and plots",
                          description="Run SCENARIO.yaml for --runs replicates (advanced in lockstep) and write "
-                         "influence.parquet, status.parquet, trade.parquet, manifest.json and three PNG plots "
-                         "into --out (docs/OUTPUT.md describes every column).")
+                         "influence.parquet, status.parquet, trade.parquet, parameters.parquet (what each run drew), "
+                         "manifest.json and three PNG plots into --out (docs/OUTPUT.md describes every column).")
     run.add_argument("scenario", nargs="?", default=str(BASELINE), help="scenario YAML (default: the baseline)")
     run.add_argument("--runs", type=int, help="number of runs (default: the scenario's `runs`)")
     run.add_argument("--seed", type=int, help="root seed (default: the scenario's `seed`); run k uses "
