@@ -45,7 +45,7 @@ class PowerAgent(mesa.Agent):
         m.spending[:, :, j, :] = per_state[..., None] * spend[:, None, :]
         m.spending[:, :, j, INSTRUMENT.accession] = 0.0
         envelope = budget * shares[:, INSTRUMENT.accession]
-        m.fund[:, j] = update_fund(m.fund[:, j], envelope, pp.package_cap_years, 0.0, m.dt)
+        m.fund[:, j] = update_fund(m.fund[:, j], envelope, pp.package_cap_years, m.dt)
 
     def bid(self) -> None:
         """Offer the cheapest package that would bring an eligible state into a format this power convenes
@@ -59,7 +59,7 @@ class PowerAgent(mesa.Agent):
         need = package_need(cur - join, m.gdp, m.p.weights.investment)
         open_target = ((m.convenor[:, j] > 0)[None, None, :] & m.allowed[None, :, :, Level.MEMBER]
                        & m.active[:, None, :] & (m.status < Level.MEMBER))
-        m.offers[:, j], _ = choose_offer(need, open_target, m.fund[:, j], m.p.powers.package_margin)
+        m.offers[:, j] = choose_offer(need, open_target, m.fund[:, j], m.p.powers.package_margin)
 
     def convene(self) -> None:
         m, j, pp = self.model, self.index, self.model.p.powers

@@ -37,13 +37,11 @@ def package_need(gap: np.ndarray, gdp: np.ndarray, w_investment: np.ndarray) -> 
     return np.maximum(gap, 0.0) * gdp[..., None] / np.maximum(per_run(w_investment, 3), 1e-12)
 
 
-def choose_offer(need: np.ndarray, open_target: np.ndarray, fund: np.ndarray, margin: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def choose_offer(need: np.ndarray, open_target: np.ndarray, fund: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """The accession package one power offers this step (ODD eq. 4.1d): among the (state, format) targets open to
     it (formats it convenes, states eligible and not yet members), the one with the smallest need that its
     accession fund can cover, offered at need x (1 + margin). need (R, S, F) US$ bn; open_target (R, S, F) bool;
-    fund (R,); margin (R,). Returns (offer US$ bn (R, S, F) with at most one non-zero cell per run, and the
-    flat index of the target or -1)."""
+    fund (R,); margin (R,). Returns the offer, US$ bn (R, S, F), with at most one non-zero cell per run."""
     R = need.shape[0]
     cost = np.where(open_target, need * (1.0 + per_run(margin, 3)), np.inf).reshape(R, -1)
     best = cost.argmin(axis=1)
@@ -51,14 +49,14 @@ def choose_offer(need: np.ndarray, open_target: np.ndarray, fund: np.ndarray, ma
     ok = np.isfinite(price) & (price <= fund) & (price > 0)
     offer = np.zeros(cost.shape)
     offer[np.arange(R)[ok], best[ok]] = price[ok]
-    return offer.reshape(need.shape), np.where(ok, best, -1)
+    return offer.reshape(need.shape)
 
 
-def update_fund(fund: np.ndarray, envelope: np.ndarray, cap_years: np.ndarray, paid: np.ndarray,
-                dt: float) -> np.ndarray:
-    """Accession fund of one power, US$ bn (ODD eq. 4.1d): fund <- min(fund + envelope x dt, cap_years x envelope)
-    - packages paid. envelope = the accession share of the effective budget, US$ bn/year. All (R,)."""
-    return np.minimum(fund + envelope * dt, per_run(cap_years, 1) * envelope) - paid
+def update_fund(fund: np.ndarray, envelope: np.ndarray, cap_years: np.ndarray, dt: float) -> np.ndarray:
+    """Accession fund of one power, US$ bn (ODD eq. 4.1d): fund <- min(fund + envelope x dt, cap_years x envelope);
+    packages are paid out of it when their target joins (`GreatGameModel._pay_packages`). envelope = the accession
+    share of the effective budget, US$ bn/year. All (R,)."""
+    return np.minimum(fund + envelope * dt, per_run(cap_years, 1) * envelope)
 
 
 def losing_ground(regional_influence: np.ndarray, reference: np.ndarray, tolerance: np.ndarray) -> np.ndarray:

@@ -48,15 +48,6 @@ def exposure(turnover: np.ndarray, invest_stock: np.ndarray, security: np.ndarra
     return out
 
 
-def leave_one_out_product(x: np.ndarray, axis: int) -> np.ndarray:
-    """prod_{g != f} x_g along `axis` for every f, without division (so exact zeros are fine)."""
-    x = np.moveaxis(x, axis, 0)
-    ones = np.ones_like(x[:1])
-    before = np.cumprod(np.concatenate([ones, x[:-1]]), axis=0)
-    after = np.cumprod(np.concatenate([ones, x[:0:-1]]), axis=0)[::-1]
-    return np.moveaxis(before * after, 0, axis)
-
-
 NO_ACCESS_FLOOR = 1e-9  # 1 - access is floored here so that a leave-one-out product is a division (ODD 4.2b)
 
 

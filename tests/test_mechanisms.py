@@ -6,7 +6,7 @@ import pytest
 
 from model import GreatGameModel
 from model.axes import BENEFIT, INFLUENCE, Level
-from model.choice import choice_probabilities, leave_one_out_product, logit_choice, transition_matrix
+from model.choice import choice_probabilities, logit_choice, transition_matrix
 from model.dynamics import update_trade
 from model.influence import influence_by_channel
 
@@ -59,11 +59,6 @@ def test_trade_without_noise_follows_its_trend():
     for _ in range(8):
         t = update_trade(t, trend, 0.25, 0.0, zero, np.zeros((2, 1)), zero, zero, zero, np.ones((2, 1, 1)))
     np.testing.assert_allclose(t, 10.0 * np.exp(0.05 * 2.0))
-
-
-def test_leave_one_out_product_handles_zeros():
-    x = np.array([[2.0, 0.0, 3.0, 4.0]])
-    np.testing.assert_allclose(leave_one_out_product(x, axis=1), [[0.0, 24.0, 0.0, 0.0]])
 
 
 def test_marginal_value_a_second_format_adds_less_of_the_same_channel(baseline):
