@@ -10,6 +10,7 @@
   python run.py calibrate
   python run.py responsiveness --out docs/validation
   python run.py levers scenarios/baseline.yaml --runs 200 --out docs/levers
+  python run.py discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
 Anything else is a bug: exit status 1, a short message and the traceback in a log file (or on stderr with --debug).
@@ -179,6 +180,29 @@ def cmd_levers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from experiments.discover import discover
+    from model.yamlio import ScenarioError
+
+    if not 0 < args.min_coverage <= 1:
+        raise ScenarioError("run.py", "--min-coverage", "must be in (0, 1]")
+    if args.check < 0:
+        raise ScenarioError("run.py", "--check", "must be 0 (no fresh sample) or a number of points")
+    where = f' --where "{args.where}"' if args.where else ""
+    cmd = f"python3 run.py discover {args.store} --outcome {args.outcome}{where}" + (
+        f" --check {args.check}" if args.check else "")
+    s = discover(args.store, args.outcome, args.where, out_dir=args.out, scenario=args.scenario,
+                 min_coverage=args.min_coverage, check_points=args.check, check_seed=args.check_seed, jobs=args.jobs,
+                 command=cmd, progress=not args.quiet)
+    print(f"cases: {s['cases']} of {s['runs']} runs ({s['failed_dropped']} failed runs dropped); box: coverage "
+          f"{s['coverage']:.2f}, density {s['density']:.2f}, restricted: {', '.join(s['restricted']) or 'nothing'}")
+    if s["fresh"]:
+        lo, hi = s["fresh"]["interval"]
+        print(f"fresh sample: density {s['fresh']['density']:.2f} ({lo:.2f}-{hi:.2f}) in {s['fresh']['runs']} runs")
+    print(f"Wrote {s['report']}, {s['files']['scenario']} and {s['files']['experiment']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -279,6 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     lev.add_argument("--out", default=str(ROOT / "results" / "levers"), help="output folder (default results/levers)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
+    dis = sub.add_parser("discover", help="scenario discovery (PRIM) on a finished LHS or Sobol batch",
+                         description="Which region of the design space makes an outcome happen? The cases are the "
+                         "runs where --where is true; PRIM (EMA Workbench, extra [discovery]) finds a box of high "
+                         "density and coverage. Writes discovery.md, peeling.png (coverage against density), "
+                         "box.csv (limits with quasi-p-values), feature_scores.csv/.png, and the box as runnable "
+                         "input: box_scenario.yaml and box_experiment.yaml. Failed runs are dropped and counted.")
+    dis.add_argument("store", help="a batch folder written by `run.py batch` with an LHS or Sobol design")
+    dis.add_argument("--outcome", required=True, help="outcome column (e.g. first_lead_CHN_RUS: a decimal year, NaN "
+                     "if never; regional_influence_CHN)")
+    dis.add_argument("--where", help="pandas expression over the outcome columns that marks a case; `value` is "
+                     "--outcome (default: \"value > 0\"); e.g. \"value < 2031\" = China ahead of Russia by 2030")
+    dis.add_argument("--scenario", help="which scenario of the batch (default: the reference)")
+    dis.add_argument("--min-coverage", type=float, default=0.8, help="the chosen box is the densest with at least "
+                     "this coverage (default 0.8)")
+    dis.add_argument("--check", type=int, default=0, metavar="N", help="run the exported experiment with N fresh "
+                     "points and report the box's density there (default 0: skip)")
+    dis.add_argument("--check-seed", type=int, help="seed of the fresh sample (default: the batch's seed + 1)")
+    dis.add_argument("--jobs", type=int, default=1, help="workers for the fresh sample")
+    dis.add_argument("--out", help="output folder (default STORE/discovery/OUTCOME)")
+    dis.add_argument("--quiet", action="store_true")
+    dis.set_defaults(func=cmd_discover)
     return parser
 
 

@@ -87,9 +87,9 @@ def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.
     return pd.DataFrame(rows)
 
 
-def probabilities(outcomes: pd.DataFrame, names: list[str], first_lead_step_2030: int | None) -> pd.DataFrame:
+def probabilities(outcomes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Probabilities users ask for, per scenario, with Jeffreys 95% intervals: China ahead of Russia at the
-    horizon; China ahead of Russia by 2030 (from the first-lead step)."""
+    horizon; China ahead of Russia by 2030 (a first lead dated 2030 or earlier; `first_lead` is a decimal year)."""
     rows = []
     for sc in dict.fromkeys(outcomes["scenario"]):
         cur = outcomes[outcomes["scenario"] == sc]
@@ -97,9 +97,9 @@ def probabilities(outcomes: pd.DataFrame, names: list[str], first_lead_step_2030
         if {"regional_influence_CHN", "regional_influence_RUS"} <= set(names):
             checks["P(China ahead of Russia regionally at the horizon)"] = (
                 cur["regional_influence_CHN"] > cur["regional_influence_RUS"]).to_numpy()
-        if "first_lead_CHN_RUS" in names and first_lead_step_2030 is not None:
+        if "first_lead_CHN_RUS" in names:
             checks["P(China ahead of Russia regionally by 2030)"] = (
-                cur["first_lead_CHN_RUS"].fillna(1e9) <= first_lead_step_2030).to_numpy()
+                cur["first_lead_CHN_RUS"].fillna(np.inf) < 2031).to_numpy()
         for label, hits in checks.items():
             k, n = int(hits.sum()), len(hits)
             lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
@@ -239,12 +239,7 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
     diff.to_csv(out / "differences.csv", index=False)
     (out / "differences.md").write_text(_markdown(diff) + "\n", encoding="utf-8")
     files["differences"] = out / "differences.csv"
-    start = man.get("start_date")
-    step_2030 = None
-    if start:
-        y, m = int(start[:4]), int(start[5:7])
-        step_2030 = -(-((2030 - y) * 12 + (1 - m)) // man.get("step_months", 3))
-    probs = probabilities(oc, names, step_2030)
+    probs = probabilities(oc, names)
     probs.to_csv(out / "probabilities.csv", index=False)
     files["probabilities"] = out / "probabilities.csv"
     params = man.get("design_parameters") or []

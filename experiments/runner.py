@@ -85,6 +85,11 @@ def _simulate(task: Task, positions: list[int]) -> Results:
     return Results.from_model(model, run_numbers=np.array(positions))
 
 
+def decimal_year(date: str) -> float:
+    """'2030-07-01' -> 2030.5: the year plus the months elapsed before the period's first month, over 12."""
+    return int(date[:4]) + (int(date[5:7]) - 1) / 12
+
+
 def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.ndarray]:
     """One value per run for each outcome (NaN where the scenario lacks a code the outcome names)."""
     out: dict[str, np.ndarray] = {}
@@ -100,7 +105,8 @@ def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.
                 v = res.influence[-1, :, s, res.powers.index(a["power"]), -1]
             elif o.type == "first_lead":
                 lead = reg[:, :, res.powers.index(a["leader"])] > reg[:, :, res.powers.index(a["follower"])]
-                v = np.where(lead.any(axis=0), lead.argmax(axis=0), np.nan).astype(float)
+                years = np.array([decimal_year(d) for d in res.dates])  # when: a year, not a step index
+                v = np.where(lead.any(axis=0), years[lead.argmax(axis=0)], np.nan)
             elif o.type == "status":
                 v = res.status[-1, :, res.states.index(a["state"]), res.formats.index(a["format"])].astype(float)
             else:  # turnover
