@@ -10,6 +10,7 @@
   python run.py calibrate
   python run.py responsiveness --out docs/validation
   python run.py levers scenarios/baseline.yaml --runs 200 --out docs/levers
+  python run.py sensitivity results/sobol_all --out docs/sensitivity
   python run.py discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
@@ -190,16 +191,29 @@ def cmd_discover(args: argparse.Namespace) -> int:
         raise ScenarioError("run.py", "--check", "must be 0 (no fresh sample) or a number of points")
     where = f' --where "{args.where}"' if args.where else ""
     cmd = f"python3 run.py discover {args.store} --outcome {args.outcome}{where}" + (
-        f" --check {args.check}" if args.check else "")
+        f" --check {args.check}" if args.check else "") + (f" --out {args.out}" if args.out else "") + (
+        " --null-ok" if args.null_ok else "")
     s = discover(args.store, args.outcome, args.where, out_dir=args.out, scenario=args.scenario,
                  min_coverage=args.min_coverage, check_points=args.check, check_seed=args.check_seed, jobs=args.jobs,
-                 command=cmd, progress=not args.quiet)
+                 command=cmd, progress=not args.quiet, null_ok=args.null_ok)
+    if s.get("null"):
+        print(f"null result: no box, the cases are {s['cases']} of {s['runs']} runs. Wrote {s['report']}")
+        return 0
     print(f"cases: {s['cases']} of {s['runs']} runs ({s['failed_dropped']} failed runs dropped); box: coverage "
           f"{s['coverage']:.2f}, density {s['density']:.2f}, restricted: {', '.join(s['restricted']) or 'nothing'}")
     if s["fresh"]:
         lo, hi = s["fresh"]["interval"]
         print(f"fresh sample: density {s['fresh']['density']:.2f} ({lo:.2f}-{hi:.2f}) in {s['fresh']['runs']} runs")
     print(f"Wrote {s['report']}, {s['files']['scenario']} and {s['files']['experiment']}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from experiments.sensitivity import sensitivity_report
+
+    cmd = f"python3 run.py sensitivity {args.store} --out {args.out}"
+    files = sensitivity_report(args.store, args.out, command=cmd)
+    print(f"Wrote {files['md']}, {files['csv']} and {files['png']} ({files['failed']} failed runs dropped)")
     return 0
 
 
@@ -303,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     lev.add_argument("--out", default=str(ROOT / "results" / "levers"), help="output folder (default results/levers)")
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
+    sen = sub.add_parser("sensitivity", help="global-sensitivity report of a finished Sobol batch",
+                         description="Sobol first- and total-order indices (bootstrap 95%% intervals) of every "
+                         "continuous outcome and of the least certain status cells, from a batch with a Sobol design "
+                         "(experiments/sobol_all.yaml varies every uncertain assumption); writes sensitivity.md, "
+                         "sobol.csv, sobol.png and status_uncertainty.csv. Failed runs are dropped and counted.")
+    sen.add_argument("store", help="a batch folder with a Sobol design")
+    sen.add_argument("--out", default=str(ROOT / "results" / "sensitivity"), help="output folder")
+    sen.set_defaults(func=cmd_sensitivity)
     dis = sub.add_parser("discover", help="scenario discovery (PRIM) on a finished LHS or Sobol batch",
                          description="Which region of the design space makes an outcome happen? The cases are the "
                          "runs where --where is true; PRIM (EMA Workbench, extra [discovery]) finds a box of high "
@@ -321,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "points and report the box's density there (default 0: skip)")
     dis.add_argument("--check-seed", type=int, help="seed of the fresh sample (default: the batch's seed + 1)")
     dis.add_argument("--jobs", type=int, default=1, help="workers for the fresh sample")
+    dis.add_argument("--null-ok", action="store_true", help="when no run (or every run) is a case, write a report "
+                     "of that null result instead of stopping with an error")
     dis.add_argument("--out", help="output folder (default STORE/discovery/OUTCOME)")
     dis.add_argument("--quiet", action="store_true")
     dis.set_defaults(func=cmd_discover)

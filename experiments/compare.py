@@ -111,7 +111,8 @@ def probabilities(outcomes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 def sobol_table(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str], names: list[str], n: int,
                 out: Path, figure: bool = True) -> tuple[pd.DataFrame, Path | None]:
     """First- and total-order Sobol indices with bootstrap 95% intervals (scipy.stats.sobol_indices) of the mean
-    outcome over replicates at each design point; a table and a bar chart."""
+    outcome over replicates at each design point; a table and a bar chart. Saltelli rows with a failed run are
+    dropped and counted (`rows_dropped`), never imputed."""
     rows = []
     means = outcomes.groupby("design")[names].mean()
     d = len(params)
@@ -119,17 +120,24 @@ def sobol_table(outcomes: pd.DataFrame, design: pd.DataFrame, params: list[str],
         dsg = design[design["scenario"] == sc].set_index("design")
         blocks = {b: means.reindex(dsg.index[dsg["block"] == b]).to_numpy().T for b in ["A", "B"] +
                   [f"AB{i}" for i in range(d)]}
-        if any(np.isnan(v).any() for v in blocks.values()):
-            continue  # failed runs leave holes; Sobol estimates need every point
+        # failed runs (no outcome) leave holes: a Saltelli row with a hole in any block is dropped, and the
+        # estimate uses the largest power of 2 of complete rows (the estimator's balance needs it); never imputed
+        complete = ~np.any([np.isnan(v).any(axis=0) for v in blocks.values()], axis=0)
+        n_used = 1 << int(np.log2(complete.sum())) if complete.sum() >= 2 else 0
+        if n_used < 2:
+            continue
+        keep = np.flatnonzero(complete)[:n_used]
+        blocks = {b: v[:, keep] for b, v in blocks.items()}
         res = stats.sobol_indices(func={"f_A": blocks["A"], "f_B": blocks["B"],
-                                        "f_AB": np.stack([blocks[f"AB{i}"] for i in range(d)])}, n=n)
+                                        "f_AB": np.stack([blocks[f"AB{i}"] for i in range(d)])}, n=n_used)
         boot = res.bootstrap(confidence_level=0.95, n_resamples=500)
         first, total = np.atleast_2d(res.first_order), np.atleast_2d(res.total_order)
         f_ci, t_ci = boot.first_order.confidence_interval, boot.total_order.confidence_interval
         f_lo, f_hi, t_lo, t_hi = (np.atleast_2d(a) for a in (f_ci.low, f_ci.high, t_ci.low, t_ci.high))
         for o, name in enumerate(names):
             for i, p in enumerate(params):
-                rows.append({"scenario": sc, "outcome": name, "parameter": p,
+                rows.append({"scenario": sc, "outcome": name, "parameter": p, "rows_used": n_used,
+                             "rows_dropped": int(n - n_used),
                              "first_order": first[o, i], "first_low": f_lo[o, i], "first_high": f_hi[o, i],
                              "total_order": total[o, i], "total_low": t_lo[o, i], "total_high": t_hi[o, i]})
     table = pd.DataFrame(rows)

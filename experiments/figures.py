@@ -152,7 +152,7 @@ def sobol_figure(table: pd.DataFrame, names: list[str], out: Path) -> Path:
                 xerr=[sub["first_order"] - sub["first_low"], sub["first_high"] - sub["first_order"]])
         ax.barh(y + 0.2, sub["total_order"], height=0.4, label="total order",
                 xerr=[sub["total_order"] - sub["total_low"], sub["total_high"] - sub["total_order"]])
-        ax.set_yticks(y, [p.split(".")[-1] for p in sub["parameter"]])
+        ax.set_yticks(y, [".".join(p.split(".")[-2:]) for p in sub["parameter"]], fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3, axis="x")
     axes[0, 0].legend(fontsize=8, frameon=False)

@@ -107,6 +107,8 @@ def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.
                 lead = reg[:, :, res.powers.index(a["leader"])] > reg[:, :, res.powers.index(a["follower"])]
                 years = np.array([decimal_year(d) for d in res.dates])  # when: a year, not a step index
                 v = np.where(lead.any(axis=0), years[lead.argmax(axis=0)], np.nan)
+            elif o.type == "gap":  # leader's minus follower's regional influence at the horizon
+                v = reg[-1, :, res.powers.index(a["leader"])] - reg[-1, :, res.powers.index(a["follower"])]
             elif o.type == "status":
                 v = res.status[-1, :, res.states.index(a["state"]), res.formats.index(a["format"])].astype(float)
             else:  # turnover
@@ -200,7 +202,7 @@ def groupable(exp: Experiment) -> bool:
     if not exp.design_parameters:
         return False
     numeric = set(RunValues(exp.points[0].base.raw, 1).values)
-    return all(k in numeric for k in exp.design_parameters)
+    return all(k in numeric for k in exp.points[0].overrides)
 
 
 def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
@@ -217,7 +219,7 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
             for i in range(0, len(runs), exp.chunk):
                 part = runs[i: i + exp.chunk]
                 keys = tuple((p.index, r) for p, r in part)
-                values = tuple((k, tuple(float(p.values[k]) for p, _ in part)) for k in exp.design_parameters)
+                values = tuple((k, tuple(float(p.overrides[k]) for p, _ in part)) for k in part[0][0].overrides)
                 tid = f"d{keys[0][0]:05d}-r{keys[0][1]:07d}-d{keys[-1][0]:05d}-r{keys[-1][1]:07d}"
                 tasks.append(Task(tid, keys, part[0][0].base, exp.seed, exp.steps, exp.record, exp.outcomes, values,
                                   tuple(p.point for p, _ in part)))

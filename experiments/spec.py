@@ -24,6 +24,7 @@ OUTCOME_TYPES: dict[str, dict[str, Any]] = {
     "regional_influence": {"power": Text()},
     "influence": {"power": Text(), "state": Text()},
     "first_lead": {"leader": Text(), "follower": Text()},
+    "gap": {"leader": Text(), "follower": Text()},
     "status": {"state": Text(), "format": Text()},
     "turnover": {"state": Text(), "partner": Text()},
 }
@@ -69,6 +70,11 @@ class DesignPoint:
     values: dict[str, float]
     scenario: Scenario
     base: Scenario  # the experiment's scenario before the point's values
+    applied: dict[str, float] | None = None  # the scenario values set (after expand_values); None: `values`
+
+    @property
+    def overrides(self) -> dict[str, float]:
+        return self.values if self.applied is None else self.applied
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,36 @@ def design_points(method: str | None, params: dict[str, dict], points: int | Non
     return out, points
 
 
+BEHAVIOUR_ROW = "uncertainty.behaviour_row"
+CHANNEL_PREFIX = "influence.channel_weights."
+
+
+def expand_values(sc: Scenario, values: dict[str, float], file: str) -> dict[str, float]:
+    """The scenario values a design point sets. Two design parameters stand for groups (docs/ODD.md 5):
+    `uncertainty.behaviour_row` (range 0 to the number of rows) picks a whole row of the scenario's behaviour file,
+    so the joint vector is varied as one factor; influence channel weights are renormalised, with the scenario's
+    value for any weight the design does not set, to sum to 1 (as a drawn set is)."""
+    if BEHAVIOUR_ROW not in values and not any(k.startswith(CHANNEL_PREFIX) for k in values):
+        return values
+    out = {k: v for k, v in values.items() if k != BEHAVIOUR_ROW}
+    if BEHAVIOUR_ROW in values:
+        unc = sc.uncertainty
+        if unc is None or not len(unc.behaviour):
+            raise ScenarioError(file, f"design.parameters.{BEHAVIOUR_ROW}", f"scenario '{sc.name}' has no behaviour "
+                                "file in its `uncertainty:` section")
+        row = min(max(int(values[BEHAVIOUR_ROW]), 0), len(unc.behaviour) - 1)
+        out.update({k: float(unc.behaviour[row, j]) for j, k in enumerate(unc.behaviour_keys)})
+    weights = {k: v for k, v in sc.raw["influence"]["channel_weights"].items()}
+    given = {k[len(CHANNEL_PREFIX):]: v for k, v in out.items() if k.startswith(CHANNEL_PREFIX)}
+    if given:
+        weights.update(given)
+        total = sum(weights.values())
+        if not total > 0:
+            raise ScenarioError(file, "design.parameters", "influence channel weights must not all be 0")
+        out.update({f"{CHANNEL_PREFIX}{k}": float(v) / total for k, v in weights.items()})
+    return out
+
+
 def _outcome(value: Any, path: str, file: str) -> Outcome:
     if not isinstance(value, dict) or value.get("type") not in OUTCOME_TYPES:
         kind = value.get("type") if isinstance(value, dict) else value
@@ -225,14 +261,16 @@ def load_experiment(path: str | Path) -> Experiment:
     for rel, sc in scenarios:
         for j, (block, values) in enumerate(pts):
             try:
-                sc_d = sc.with_overrides(values) if values else sc
+                applied = expand_values(sc, values, file)
+                sc_d = sc.with_overrides(applied) if applied else sc
             except ScenarioError as exc:
                 where = f"design.parameters.{exc.path}"
                 if "unknown key" in exc.reason:
                     hint = _closest(exc.path, _leaf_paths(sc.raw))
                     raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
                 raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
-            design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc))
+            design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc,
+                                      applied if applied != values else None))
     outcomes = ([_outcome(v, f"outcomes[{i}]", file) for i, v in enumerate(raw["outcomes"])]
                 if raw.get("outcomes") else default_outcomes(scenarios[0][1]))
     base = scenarios[0][1]
