@@ -42,14 +42,19 @@ def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.
         cur = outcomes[outcomes["scenario"] == sc]
         matched = (cur[[*paired_keys, *names]].merge(ref[[*paired_keys, *names]], on=paired_keys, suffixes=("", "_ref"))
                    if len(paired_keys) == 2 else None)  # one merge per scenario, all outcomes
-        for name in names:
-            x, y = cur[name].dropna().to_numpy(), ref[name].dropna().to_numpy()
+        cur_a, ref_a = cur[names].to_numpy(dtype=float), ref[names].to_numpy(dtype=float)  # columns as arrays, once
+        if matched is not None:
+            m_cur, m_ref = matched[names].to_numpy(dtype=float), matched[[f"{n}_ref" for n in names]].to_numpy(dtype=float)
+        for i, name in enumerate(names):
+            x, y = cur_a[:, i][~np.isnan(cur_a[:, i])], ref_a[:, i][~np.isnan(ref_a[:, i])]
             row: dict[str, Any] = {"scenario": sc, "outcome": name, "mean": np.mean(x) if len(x) else np.nan,
                                    "reference_mean": np.mean(y) if len(y) else np.nan, "n": len(x), "n_reference": len(y)}
             row["difference"] = row["mean"] - row["reference_mean"]
-            pairs = matched[[name, f"{name}_ref"]].dropna() if matched is not None else pd.DataFrame()
-            if len(pairs) > 1:
-                d = (pairs[name] - pairs[f"{name}_ref"]).to_numpy()
+            d = np.empty(0)
+            if matched is not None:
+                both = ~(np.isnan(m_cur[:, i]) | np.isnan(m_ref[:, i]))
+                d = m_cur[both, i] - m_ref[both, i]
+            if len(d) > 1:
                 row["difference"], row["n_pairs"] = float(d.mean()), len(d)
                 if np.ptp(d) > 0:
                     if len(d) <= BOOT_MAX_N:
