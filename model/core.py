@@ -15,6 +15,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from mesa.experimental.scenarios import Scenario as MesaScenario
 from scipy.special import ndtri
 
 from . import events as event_handlers
@@ -53,7 +54,7 @@ from .params import FormatAttributes, InfluenceAttributes, Parameters, PowerAttr
 from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
 
-__all__ = ["LEVELS", "GreatGameModel", "Failure"]
+__all__ = ["LEVELS", "GreatGameModel", "Failure", "ModelScenario"]
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
 CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "influence_total",
@@ -76,13 +77,28 @@ class Failure:
         return f"non-finite {self.variable} at step {self.step}; run stopped. Parameter values: {values}"
 
 
+class ModelScenario(MesaScenario):
+    """What Mesa's `model.scenario` holds for a GreatGameModel: the validated scenario (`spec`) and the arguments
+    the model was built with (root seed `rng`, spawn keys, horizon, per-run values, design samples), so
+    `GreatGameModel(scenario=model.scenario)` rebuilds the same model (Mesa's SolaraViz does this on Reset).
+    `ModelScenario()` with no spec stands for the default scenario (scenarios/baseline.yaml)."""
+
+    spec: Scenario | None = None
+    spawn_keys: list[tuple[int, ...]] | None = None
+    steps: int | None = None
+    run_values: dict[str, Any] | None = None
+    samples: list[int] | None = None
+
+
 class GreatGameModel(mesa.Model):
     """Great-power competition for Central Asia.
 
     Args:
-        scenario: a Scenario, a YAML path or a mapping (default: scenarios/baseline.yaml).
-        runs: number of runs advanced together.
-        replicate: replicate number of the first run (runs are replicate, replicate+1, ...).
+        scenario: a Scenario, a YAML path, a mapping (default: scenarios/baseline.yaml), or another model's
+            `scenario` (a ModelScenario): it carries that model's arguments, so `GreatGameModel(scenario=m.scenario)`
+            rebuilds m; arguments given as well replace the ones it carries.
+        runs: number of runs advanced together (default 1).
+        replicate: replicate number of the first run (default 0; runs are replicate, replicate+1, ...).
         spawn_keys: explicit SeedSequence spawn keys, one per run (overrides runs/replicate).
         rng: root seed (an int); `seed` is accepted as a synonym; default: the scenario's seed.
         steps: horizon in steps (default: the scenario's); events after it are simply not reached.
@@ -92,15 +108,30 @@ class GreatGameModel(mesa.Model):
             draws (model/uncertainty.py), so runs of different scenarios at the same sample share their draws.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | dict | None = None, runs: int = 1, replicate: int = 0,
-                 spawn_keys: list[tuple[int, ...]] | None = None, rng: int | None = None, seed: int | None = None,
-                 steps: int | None = None, run_values: dict[str, Any] | None = None,
+    def __init__(self, scenario: Scenario | str | Path | dict | ModelScenario | None = None, runs: int | None = None,
+                 replicate: int | None = None, spawn_keys: list[tuple[int, ...]] | None = None, rng: int | None = None,
+                 seed: int | None = None, steps: int | None = None, run_values: dict[str, Any] | None = None,
                  record_into: dict[str, np.ndarray] | None = None, samples: list[int] | None = None) -> None:
+        if isinstance(scenario, MesaScenario):
+            if not isinstance(scenario, ModelScenario):
+                raise TypeError("scenario: a Mesa Scenario must be a GreatGameModel's own (model.scenario); pass a "
+                                "greatgame Scenario, a YAML path or a mapping")
+            given = scenario
+            if spawn_keys is None and runs is None and replicate is None:
+                spawn_keys = given.spawn_keys
+            rng = rng if rng is not None or seed is not None else given.rng
+            steps = steps if steps is not None else given.steps
+            run_values = run_values if run_values is not None else given.run_values
+            samples = samples if samples is not None else given.samples
+            scenario = given.spec
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario or DEFAULT_SCENARIO)
         root = rng if rng is not None else seed if seed is not None else sc.raw["seed"]
-        super().__init__(rng=int(root))
+        runs, replicate = 1 if runs is None else runs, 0 if replicate is None else replicate
+        keys = [tuple(k) for k in spawn_keys] if spawn_keys else [(replicate + i,) for i in range(runs)]
+        super().__init__(scenario=ModelScenario(rng=int(root), spec=sc, spawn_keys=keys, steps=steps,
+                                                run_values=run_values, samples=samples))
         self.spec, self.root_seed = sc, int(root)
-        self.spawn_keys = [tuple(k) for k in spawn_keys] if spawn_keys else [(replicate + i,) for i in range(runs)]
+        self.spawn_keys = keys
         self.R = len(self.spawn_keys)
         self.streams = [np.random.default_rng(np.random.SeedSequence(self.root_seed, spawn_key=k))
                         for k in self.spawn_keys]

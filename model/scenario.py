@@ -12,7 +12,7 @@ from typing import Any
 from .axes import DOCTRINE
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
 from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
-from .uncertainty import Uncertainty, parse_uncertainty
+from .uncertainty import Uncertainty, fixed_in_file, parse_uncertainty
 from .yamlio import ScenarioError, deep_merge, resolve_extends
 
 _QUARTER = re.compile(r"^(\d{4})[-\s]?Q([1-4])$")
@@ -44,7 +44,7 @@ class Scenario:
     formats: tuple[str, ...]
     events: tuple[dict, ...] = field(default=())
     uncertainty: Uncertainty | None = None  # what each run draws (model/uncertainty.py); None: fixed values
-    fixed_keys: frozenset[str] = frozenset()  # keys given explicitly (--set, design values): never drawn
+    fixed_keys: frozenset[str] = frozenset()  # keys given explicitly (--set, design values, uncertainty.fixed): never drawn
 
     def date_of(self, step: int) -> date:
         """Start date of the period that begins at `step`."""
@@ -174,8 +174,9 @@ def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset
                                 f"falls after the horizon (last period starts {last:%Y-%m}, step {sc.steps - 1})")
         events.append({**ev, "step": step})
     events.sort(key=lambda e: e["step"])
+    fixed_keys = fixed_keys | fixed_in_file(raw, file)
     return Scenario(raw, file, raw["name"], start, raw["steps"], raw["step_months"], powers, states, formats,
-                    tuple(events), parse_uncertainty(raw, file, fixed_keys))
+                    tuple(events), parse_uncertainty(raw, file, fixed_keys), fixed_keys)
 
 
 def _check_parameter_key(raw: dict, ev: dict, path: str, file: str) -> None:

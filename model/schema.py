@@ -220,7 +220,7 @@ SCENARIO = Fields({
     "influence": INFLUENCE,
     "events": ListOf(Event(), "scheduled shocks"),
     "uncertainty": Raw("`fixed`, or what each run draws: `behaviour` (a CSV of joint vectors) and `ranges` "
-                       "({key: {low, high, source}}); checked by model/uncertainty.py"),
+                       "({key: {low, high, source}}), and `fixed` (keys never drawn); checked by model/uncertainty.py"),
 }, optional=frozenset({"description", "events", "fundamentals", "uncertainty"}))
 
 EVENT_TYPES: dict[str, dict[str, Any]] = {

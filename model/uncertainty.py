@@ -1,6 +1,8 @@
 """Parameter uncertainty: every run draws the parameters we do not know (docs/ODD.md 5, section `uncertainty:`).
 
 A scenario's `uncertainty:` section is `fixed` (no draws) or a mapping with
+* `fixed`: a list of scenario keys this file gives explicitly, as `--set` would: they keep their value in every run
+  (the dashboard's saved scenarios use it);
 * `behaviour`: a CSV of joint parameter vectors (the calibration's near-best set); a run draws one whole row, since
   the members of a vector are fitted together and must never be sampled as independent ranges;
 * `ranges`: judgement weights, each `{low, high, source}`, drawn uniformly; the range must contain the scenario's
@@ -76,6 +78,23 @@ def _numeric_leaf(raw: dict, key: str) -> float | None:
     return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
 
 
+def fixed_in_file(raw: dict, file: str) -> frozenset[str]:
+    """The keys listed under `uncertainty.fixed` (each a scenario key that holds a value): never drawn."""
+    spec = raw.get("uncertainty")
+    keys = spec.get("fixed") if isinstance(spec, dict) else None
+    if keys is None:
+        return frozenset()
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ScenarioError(file, "uncertainty.fixed", "must be a list of scenario keys, e.g. [parameters.rationality]")
+    for k in keys:
+        node: Any = raw
+        for part in k.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ScenarioError(file, "uncertainty.fixed", f"'{k}' is not a key of this scenario")
+            node = node[part]
+    return frozenset(keys)
+
+
 def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset()) -> Uncertainty | None:
     """Validate `raw['uncertainty']` against the scenario: None when absent or `fixed`. A range must contain the
     scenario's value unless the key is `fixed` (given explicitly: it is not drawn then)."""
@@ -85,8 +104,9 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
     if not isinstance(spec, dict):
         raise ScenarioError(file, "uncertainty", "must be `fixed` or a mapping with `behaviour` and/or `ranges`")
     for key in spec:
-        if key not in ("behaviour", "ranges"):
-            raise ScenarioError(file, f"uncertainty.{key}", "unknown key (valid keys: behaviour, ranges)")
+        if key not in ("behaviour", "ranges", "fixed"):
+            raise ScenarioError(file, f"uncertainty.{key}", "unknown key (valid keys: behaviour, ranges, fixed)")
+    fixed = fixed | fixed_in_file(raw, file)
     keys: list[str] = []
     table = np.empty((0, 0))
     beh = spec.get("behaviour")
