@@ -30,21 +30,20 @@ BACKCAST = ROOT / "scenarios" / "backcast_2017.yaml"
 
 
 def _parse_set(items: list[str]) -> dict:
-    import yaml
-
-    from model.yamlio import ScenarioError
+    from model.yamlio import ScenarioError, parse_value
 
     out = {}
     for item in items or []:
         if "=" not in item:
             raise ScenarioError("run.py", "--set", f"{item!r}: expected KEY=VALUE, e.g. parameters.rationality=8")
         key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        out[key.strip()] = parse_value(value, "run.py", f"--set {key.strip()}")
     return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from model.api import run_to_folder
+    from model.budget import check_run_size
     from model.scenario import load_scenario
     from model.yamlio import ScenarioError
 
@@ -53,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ScenarioError("run.py", "--steps", "must be at least 1")
     if args.runs is not None and args.runs < 1:
         raise ScenarioError("run.py", "--runs", "must be at least 1")
+    check_run_size(sc, args.runs, args.steps, where=("run.py", "--runs") if args.runs else None)
     out = Path(args.out) if args.out else ROOT / "results" / sc.name
     res, folder = run_to_folder(sc, out, runs=args.runs, seed=args.seed, steps=args.steps, force=args.force,
                                 progress=not args.quiet)

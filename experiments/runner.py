@@ -24,6 +24,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from model.api import _git_commit, _versions
+from model.budget import Estimate, check_batch_size
 from model.core import GreatGameModel
 from model.params import RunValues
 from model.results import Results
@@ -274,13 +275,28 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
     return pool, None
 
 
+def check_experiment_size(exp: Experiment, jobs: int = 1, engine: str = "local",
+                          scheduler: str | None = None) -> Estimate:
+    """Estimate the memory and time of running `exp` with `jobs` workers (model/budget.py) and raise ScenarioError
+    if they exceed what this machine has or the documented caps; the largest task is `chunk` runs."""
+    bases = {p.scenario_file: p.base for p in exp.points}.values()
+    periods = 1 + (exp.steps if exp.steps is not None else max(sc.steps for sc in bases))
+    dims = tuple(max(d) for d in zip(*[(len(sc.states), len(sc.powers), len(sc.formats),
+                                        len(sc.raw["influence"]["channel_weights"])) for sc in bases], strict=True))
+    chunk = exp.chunk if groupable(exp) else min(exp.chunk, exp.replicates)
+    return check_batch_size(len(exp.points) * exp.replicates, len(exp.points), chunk, periods, dims, jobs,
+                            remote=engine == "dask" and bool(scheduler), file=exp.source)
+
+
 def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str = "local",
                    scheduler: str | None = None, resume: bool = False, force: bool = False,
                    progress: bool = True, executor: Executor | None = None) -> dict[str, Any]:
     """Run (or resume) an experiment into `out`; returns the final manifest. An `executor` passed in (e.g. a
-    process pool started early by the command line) is used and shut down at the end."""
+    process pool started early by the command line) is used and shut down at the end. A batch too large for this
+    machine (`check_experiment_size`) raises ScenarioError before the folder is touched."""
     store = Store(out)
     try:
+        check_experiment_size(exp, jobs, engine, scheduler)  # before anything is written
         store.open(resume=resume, force=force)
     except BaseException:
         if executor is not None:

@@ -8,17 +8,20 @@ with its overrides), replicates, the root seed and the outcomes. Run (design poi
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model.budget import check_design_size
 from model.scenario import Scenario, load_scenario
 from model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value
-from model.yamlio import ScenarioError, read_yaml
+from model.yamlio import ScenarioError, input_file, read_text, read_yaml
 
 OUTCOME_TYPES: dict[str, dict[str, Any]] = {
     "regional_influence": {"power": Text()},
@@ -192,7 +195,7 @@ def expand_values(sc: Scenario, values: dict[str, float], file: str) -> dict[str
 
 
 def _outcome(value: Any, path: str, file: str) -> Outcome:
-    if not isinstance(value, dict) or value.get("type") not in OUTCOME_TYPES:
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str) or value["type"] not in OUTCOME_TYPES:
         kind = value.get("type") if isinstance(value, dict) else value
         raise ScenarioError(file, f"{path}.type", f"unknown outcome type {kind!r}" + _closest(str(kind), list(OUTCOME_TYPES)))
     spec = OUTCOME_TYPES[value["type"]]
@@ -214,21 +217,26 @@ def default_outcomes(sc: Scenario) -> list[Outcome]:
     return out
 
 
+MAX_SCENARIO_FILES = 1000  # scenario files per experiment (each is loaded and validated, ~10 ms)
+
+
+def _count_points(method: str | None, params: dict[str, dict], points: int | None) -> int:
+    """Design points per scenario, from the validated design alone (before any point is built)."""
+    if method is None:
+        return 1
+    if method == "grid":
+        return math.prod(len(spec["values"]) for spec in params.values())
+    if method == "sobol":
+        return (points or 0) * (len(params) + 2)
+    return points or 0
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file; every scenario and design point is validated here, once."""
     path = Path(path)
     file = str(path)
     data = read_yaml(path)
     raw = check_value(EXPERIMENT, data, "", file)
-    scenarios = []
-    for i, rel in enumerate(raw["scenarios"]):
-        sp = (path.parent / rel).resolve()
-        if not sp.exists():
-            raise ScenarioError(file, f"scenarios[{i}]", f"scenario file '{rel}' not found (looked in {sp.parent})")
-        scenarios.append((rel, load_scenario(sp)))
-    names = [sc.name for _, sc in scenarios]
-    if len(set(names)) != len(names):
-        raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
     seed = raw["seed"]
     method, params, points = None, {}, None
     table_rows = None
@@ -236,14 +244,16 @@ def load_experiment(path: str | Path) -> Experiment:
         method = "table"
         if "file" not in raw["design"]:
             raise ScenarioError(file, "design.file", "a table design needs `file` (a CSV of parameter vectors)")
-        csv_path = (path.parent / raw["design"]["file"]).resolve()
-        if not csv_path.exists():
-            raise ScenarioError(file, "design.file", f"'{raw['design']['file']}' not found (looked in {csv_path.parent})")
+        csv_path = input_file(raw["design"]["file"], path.parent, file, "design.file", "design table")
         import pandas as pd
 
-        table = pd.read_csv(csv_path)
+        try:
+            table = pd.read_csv(io.StringIO(read_text(csv_path, file, "design.file")))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ScenarioError(file, "design.file", f"not a CSV table ({exc})") from None
         if table.empty or not all(pd.api.types.is_numeric_dtype(table[c]) for c in table.columns):
             raise ScenarioError(file, "design.file", "the CSV needs a header of scenario keys and numeric rows")
+        check_design_size(len(table) * len(raw["scenarios"]), file, "design.file")
         table_rows = [{str(k): float(v) for k, v in row.items()} for row in table.to_dict("records")]
         params = {str(c): {} for c in table.columns}
     elif "design" in raw:
@@ -253,6 +263,24 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(file, "design.parameters", "a design needs at least one parameter")
         params = {str(k): _param_spec(v, f"design.parameters.{k}", file, method) for k, v in given.items()}
         points = raw["design"].get("points")
+    check_design_size(_count_points(method, params, points) * len(raw["scenarios"]), file,
+                      "design.points" if method in ("lhs", "sobol") else "design.parameters" if method else "scenarios")
+    scenarios = []
+    if not raw["scenarios"]:
+        raise ScenarioError(file, "scenarios", "needs at least one scenario file")
+    if len(raw["scenarios"]) > MAX_SCENARIO_FILES:
+        raise ScenarioError(file, "scenarios", f"{len(raw['scenarios']):,} files; at most {MAX_SCENARIO_FILES:,} per "
+                            "experiment (each is loaded and validated): split it into several experiments")
+    seen: dict[Path, int] = {}
+    for i, rel in enumerate(raw["scenarios"]):
+        sp = input_file(rel, path.parent, file, f"scenarios[{i}]", "scenario file")
+        if sp in seen:
+            raise ScenarioError(file, f"scenarios[{i}]", f"'{rel}' is listed twice (also scenarios[{seen[sp]}])")
+        seen[sp] = i
+        scenarios.append((rel, load_scenario(sp)))
+    names = [sc.name for _, sc in scenarios]
+    if len(set(names)) != len(names):
+        raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
     if table_rows is not None:
         pts, sobol_n = [("table", row) for row in table_rows], None
     else:

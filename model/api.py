@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from .budget import check_run_size
 from .core import GreatGameModel, Recorder
 from .results import Results
 from .scenario import Scenario, load_scenario
@@ -35,8 +36,10 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
              steps: int | None = None, first_replicate: int = 0, chunk: int = CHUNK_RUNS,
              progress: bool = False) -> Results:
     """Run `runs` replicates (default: the scenario's `runs`) in lockstep chunks and return their Results.
-    Run k uses SeedSequence(seed, spawn_key=(first_replicate + k,))."""
+    Run k uses SeedSequence(seed, spawn_key=(first_replicate + k,)). Raises ScenarioError, before anything runs,
+    when the runs would not fit in memory here (model/budget.py)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    check_run_size(sc, runs, steps)  # a size beyond this machine is refused before anything is allocated
     runs = int(runs if runs is not None else sc.raw["runs"])
     seed = int(seed if seed is not None else sc.raw["seed"])
     T = int(steps if steps is not None else sc.steps) + 1
@@ -143,8 +146,10 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
 def run_to_folder(scenario: Scenario | str | Path | dict, out_dir: str | Path, runs: int | None = None,
                   seed: int | None = None, steps: int | None = None, force: bool = False,
                   progress: bool = False) -> tuple[Results, Path]:
-    """Validate the output folder, simulate, and write every output file: what `run.py run` does."""
+    """Check the size (model/budget.py) and the output folder, simulate, and write every output file: what
+    `run.py run` does. Bad input or an impossible size raises ScenarioError before anything is written."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    check_run_size(sc, runs, steps)
     prepare_output(out_dir, force)
     seed = int(seed if seed is not None else sc.raw["seed"])
     t0 = time.perf_counter()

@@ -66,13 +66,15 @@ class Scenario:
         data = copy.deepcopy(self.raw)
         for dotted, value in overrides.items():
             node = data
-            keys = dotted.split(".")
+            keys = str(dotted).split(".")
+            if not all(keys):
+                raise ScenarioError(self.source, str(dotted) or "<empty key>", "not a key path such as parameters.rationality")
             for k in keys[:-1]:
                 if not isinstance(node, dict) or k not in node:
                     raise ScenarioError(self.source, dotted, f"unknown key '{k}'")
                 node = node[k]
             optional_top = len(keys) == 1 and keys[0] in SCENARIO.optional
-            if keys[-1] not in node and not optional_top:
+            if not isinstance(node, dict) or keys[-1] not in node and not optional_top:
                 raise ScenarioError(self.source, dotted, f"unknown key '{keys[-1]}'")
             node[keys[-1]] = value
         fixed_keys = self.fixed_keys | frozenset(overrides)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,9 +251,10 @@ def check_value(spec: Any, value: Any, path: str, file: str | None) -> Any:
     if isinstance(spec, Num):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError(file, path, f"must be a number, got {type(value).__name__} {value!r}")
-        if math.isnan(value) or math.isinf(value):
-            raise ScenarioError(file, path, f"must be a finite number, got {value}")
-        if spec.integer and (not float(value).is_integer()):
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)) or abs(value) > sys.float_info.max:
+            raise ScenarioError(file, path, f"must be a finite number, got {value if isinstance(value, float) else 'a '
+                                f'{len(str(abs(value)))}-digit integer'}")
+        if spec.integer and isinstance(value, float) and not value.is_integer():
             raise ScenarioError(file, path, f"must be a whole number, got {value}")
         if not spec.lo <= value <= spec.hi:
             raise ScenarioError(file, path, f"{value} is out of range [{spec.lo:g}, {spec.hi:g}]"
@@ -316,7 +318,7 @@ def check_event(value: Any, path: str, file: str | None) -> dict:
     if not isinstance(value, dict):
         raise ScenarioError(file, path, "an event must be a mapping with 'type' and 'at' or 'step'")
     kind = value.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise ScenarioError(file, f"{path}.type", f"unknown event type {kind!r}" + _closest(str(kind), list(EVENT_TYPES)))
     spec = EVENT_TYPES[kind]
     out: dict[str, Any] = {"type": kind}

@@ -17,6 +17,7 @@ order whatever is fixed).
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from .axes import INFLUENCE
 from .schema import Num, spec_at
-from .yamlio import ScenarioError
+from .yamlio import ScenarioError, input_file, read_text
 
 UNCERTAINTY_STREAM = 7_770_001  # first element of the uncertainty streams' spawn keys (apart from behaviour streams)
 CHANNEL_WEIGHTS = tuple(f"influence.channel_weights.{c}" for c in INFLUENCE)
@@ -113,11 +114,13 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
     if beh is not None:
         if not isinstance(beh, dict) or "file" not in beh:
             raise ScenarioError(file, "uncertainty.behaviour", "needs `file` (a CSV of joint parameter vectors)")
-        path = Path(str(beh["file"]))
-        if not path.exists():
-            raise ScenarioError(file, "uncertainty.behaviour.file", f"'{beh['file']}' not found")
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+        if not isinstance(beh["file"], str):
+            raise ScenarioError(file, "uncertainty.behaviour.file", "must be a file path (a string)")
+        path = input_file(beh["file"], Path("."), file, "uncertainty.behaviour.file", "behaviour file")
+        try:
+            rows = list(csv.reader(io.StringIO(read_text(path, file, "uncertainty.behaviour.file"), newline="")))
+        except csv.Error as exc:
+            raise ScenarioError(file, "uncertainty.behaviour.file", f"not a CSV table ({exc})") from None
         if len(rows) < 2:
             raise ScenarioError(file, "uncertainty.behaviour.file", "needs a header of scenario keys and rows")
         keys = rows[0]
