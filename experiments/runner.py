@@ -344,7 +344,8 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
         "scheduler": scheduler, "status": "running",
         "start_date": exp.points[0].scenario.date_of(0).isoformat(), "step_months": exp.points[0].scenario.step_months})
     manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.runs)
-                                                                                            for t in tasks)})
+                                                                                            for t in tasks),
+                                                "tasks_redone": store.redone})  # committed but not whole
     store.write_json("manifest.json", manifest)
     store.write_frame(store.root / "design.parquet", pd.DataFrame(exp.design_table()))
     t0 = time.perf_counter()

@@ -3,20 +3,26 @@
 Layout of OUT/: `manifest.json`, `design.parquet`, `.lock`, and `parts/<table>/<task>.parquet` for the tables
 influence, status, trade, outcomes and runs. Each part is written under a hidden temporary name and renamed, so a
 kill never leaves a corrupt file; the task's `runs` part is written last and is the task's commit mark. Parts of
-tasks without a commit mark are removed on resume.
+tasks without a commit mark are removed on resume, and so are all parts of a committed task one of whose parts is
+not whole (truncated or unreadable after a machine crash): its runs are run again. A write that fails (disk full,
+read-only folder) stops the batch with a one-line ScenarioError; what was committed stays for `--resume`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from model.yamlio import ScenarioError
 
@@ -30,6 +36,7 @@ class Store:
         self.root = Path(root)
         self.parts = self.root / "parts"
         self._lock_fh: Any = None
+        self.redone: list[str] = []  # committed tasks found not whole on resume, run again
 
     # -------------------------------------------------------------- life cycle
     def open(self, resume: bool, force: bool) -> None:
@@ -60,8 +67,12 @@ class Store:
             for p in root.iterdir():
                 if p.name != ".lock":
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
-        for t in TABLES:
-            (self.parts / t).mkdir(parents=True, exist_ok=True)
+        try:
+            for t in TABLES:
+                (self.parts / t).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.close()
+            raise ScenarioError(root, "--out", f"cannot write there ({exc.strerror or exc})") from None
 
     def _lock(self, root: Path) -> None:
         try:
@@ -89,20 +100,31 @@ class Store:
             self._lock_fh = None
 
     # -------------------------------------------------------------- writing
+    def _write(self, path: Path, write: Callable[[Path], Any]) -> None:
+        """Write `path` through a hidden temporary file and a rename. A failure of the disk or the folder (full,
+        read-only, no permission) removes the temporary file and stops the batch with a one-line ScenarioError:
+        what was committed stays, and `--resume` continues."""
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            write(tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise ScenarioError(self.root, "--out", f"cannot write {path.relative_to(self.root)} "
+                                f"({exc.strerror or exc}): the batch stopped; the runs written so far are kept. Free "
+                                "space or make the folder writable, then run the same command with --resume to "
+                                "continue") from None
+
     def write_json(self, name: str, data: dict) -> None:
-        tmp = self.root / f".{name}.tmp"
-        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, self.root / name)
+        text = json.dumps(data, indent=2, default=str)
+        self._write(self.root / name, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def write_frame(self, path: Path, df: pd.DataFrame) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        self._write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
     def write_bytes(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        self._write(path, lambda tmp: tmp.write_bytes(data))
 
     def write_task(self, task_id: str, parts: dict[str, bytes]) -> None:
         """Write one task's encoded Parquet parts; `runs` last, as the commit mark."""
@@ -115,9 +137,33 @@ class Store:
     def committed_tasks(self) -> set[str]:
         return {p.stem for p in (self.parts / "runs").glob("*.parquet")}
 
+    def task_is_whole(self, task: str) -> bool:
+        """Whether a committed task's parts can be read: every part's Parquet footer parses (a truncated or
+        garbled file has none), and the outcomes part has one row per run the runs part marks `done`."""
+        try:
+            runs = pq.read_table(self.parts / "runs" / f"{task}.parquet", columns=["status"])
+            done = sum(1 for s in runs.column("status").to_pylist() if s == "done")
+            for t in TABLES[:-1]:
+                path = self.parts / t / f"{task}.parquet"
+                if not path.exists():
+                    if t == "outcomes" and done:
+                        return False
+                    continue  # an empty table is not written
+                rows = pq.ParquetFile(path).metadata.num_rows
+                if t == "outcomes" and rows != done:
+                    return False
+        except (OSError, pa.ArrowException):
+            return False
+        return True
+
     def drop_uncommitted(self) -> int:
-        """Remove parts (and temporary files) of tasks that never wrote their commit mark; return how many."""
+        """Remove parts (and temporary files) of tasks that never wrote their commit mark, and every part of a
+        committed task that is not whole (`task_is_whole`: a part truncated or unreadable after a crash), so that
+        those runs are run again; return how many files were removed. `self.redone` lists the tasks dropped
+        although committed."""
         keep = self.committed_tasks()
+        self.redone = sorted(t for t in keep if not self.task_is_whole(t))
+        keep -= set(self.redone)
         removed = 0
         for t in TABLES:
             for p in (self.parts / t).iterdir():
