@@ -43,6 +43,12 @@ class Store:
         """Create or reopen the folder. Refuses a non-empty folder unless resume or force, an unwritable place,
         and a folder another process is writing (the lock)."""
         root = self.root
+        try:
+            if "\0" in str(root):
+                raise ValueError("a NUL character")
+            root.exists()
+        except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL character
+            raise ScenarioError(root, "--out", f"cannot use this folder name ({getattr(exc, 'strerror', None) or exc})") from None
         if root.exists() and not root.is_dir():
             raise ScenarioError(root, "--out", "exists and is not a folder")
         if root.exists():

@@ -87,6 +87,15 @@ def prepare_output(out_dir: str | Path, force: bool) -> Path:
     """Check that out_dir may be written: refuse a non-empty folder without force and an unwritable place.
     Raises ScenarioError (exit 2 on the command line) before anything is written."""
     out = Path(out_dir)
+    if "\0" in str(out):
+        raise ScenarioError(out, "--out", "cannot use this folder name (a NUL character)")
+    try:
+        return _prepare_output(out, force)
+    except (OSError, ValueError) as exc:  # a name the system refuses: too long, a NUL character
+        raise ScenarioError(out, "--out", f"cannot use this folder name ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _prepare_output(out: Path, force: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise ScenarioError(out, "--out", "exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not force:

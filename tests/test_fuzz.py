@@ -2,6 +2,8 @@
 valid result or a one-line ScenarioError naming file and key (exit 2 on the command line), never a traceback, a
 hang or a partial output folder. Mutations: tests/fuzzcases.py. The long campaign: benchmarks/fuzz_inputs.py."""
 
+import contextlib
+import io
 import random
 import subprocess
 import sys
@@ -72,9 +74,6 @@ def test_fuzzed_files_through_the_command_line_in_process(rnd, mode):
     with tempfile.TemporaryDirectory() as d:
         case = experiment_case(rnd) if mode == "batch" else scenario_case(rnd)
         path, out = case.write(Path(d)), Path(d) / "out"
-        import contextlib
-        import io
-
         err, stdout = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(stdout):
             rc = main(cli_argv(case, path, mode, out))
@@ -144,6 +143,16 @@ def test_bad_set_values_are_one_line_input_errors(item, needles, capsys):
     assert rc == 2 and len(err.strip().splitlines()) == 1, err
     for needle in needles:
         assert needle in err, (needle, err)
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+@pytest.mark.parametrize("name", ["x" * 5000, "a\0b"])
+def test_output_folder_names_the_system_refuses(command, name, tmp_path, capsys):
+    target = str(BASE) if command == "run" else str(ROOT / "experiments" / "lhs_weights.yaml")
+    rc = main([command, target, "--out", str(tmp_path / name), "--quiet", "--runs", "1", "--steps", "1"][
+        : 5 if command == "batch" else None])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "--out" in err, err
 
 
 def test_experiment_findings(tmp_path):
