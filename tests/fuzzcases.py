@@ -329,6 +329,8 @@ def m_outcomes(data: dict, rnd: random.Random, case: Case) -> None:
 
 
 def m_scenarios(data: dict, rnd: random.Random, case: Case) -> None:
+    if not isinstance(data.get("scenarios"), list):
+        data["scenarios"] = [str(ROOT / "scenarios" / "baseline.yaml")]
     kind = rnd.randrange(4)
     if kind == 0:  # a fuzzed scenario file
         sub = scenario_case(rnd, max_ops=2)
@@ -337,7 +339,7 @@ def m_scenarios(data: dict, rnd: random.Random, case: Case) -> None:
         data["scenarios"] = [*data.get("scenarios", [])[:1], "sc/main.yaml"]
     elif kind == 1:
         data["scenarios"] = [rnd.choice(SPECIAL_PATHS + ["missing.yaml", "binary.bin"])]
-    elif kind == 2 and data.get("scenarios"):
+    elif kind == 2:
         data["scenarios"] = list(data["scenarios"]) * rnd.choice([2, 3])
     else:
         data["scenarios"] = rnd.choice([[], "x", None, [1], [str(ROOT / "scenarios" / "baseline.yaml")] * 1,

@@ -51,7 +51,7 @@ def test_fuzzed_scenario_files_load_or_refuse_with_one_line(rnd):
         assert res.influence.shape[:2] == (3, 2)
 
 
-@settings(FUZZ, max_examples=70)
+@settings(FUZZ, max_examples=150)
 @given(st.randoms(use_true_random=False))
 def test_fuzzed_experiment_files_load_or_refuse_with_one_line(rnd):
     with tempfile.TemporaryDirectory() as d:
@@ -66,7 +66,7 @@ def test_fuzzed_experiment_files_load_or_refuse_with_one_line(rnd):
         assert exp.points and exp.replicates >= 1
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=40)
 @given(st.randoms(use_true_random=False), st.sampled_from(["check", "run", "batch"]))
 def test_fuzzed_files_through_the_command_line_in_process(rnd, mode):
     """run.main([...]) as the command line calls it: exit 0 with complete outputs, or exit 2 with one line and no
