@@ -42,7 +42,7 @@ def _parse_set(items: list[str]) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from model.api import run_to_folder
+    from model.api import default_folder, run_to_folder
     from model.budget import check_run_size
     from model.scenario import load_scenario
     from model.yamlio import ScenarioError
@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.runs is not None and args.runs < 1:
         raise ScenarioError("run.py", "--runs", "must be at least 1")
     check_run_size(sc, args.runs, args.steps, where=("run.py", "--runs") if args.runs else None)
-    out = Path(args.out) if args.out else ROOT / "results" / sc.name
+    out = Path(args.out) if args.out else default_folder(ROOT / "results", sc.name, sc.source)
     res, folder = run_to_folder(sc, out, runs=args.runs, seed=args.seed, steps=args.steps, force=args.force,
                                 progress=not args.quiet)
     summary = res.summary()
@@ -90,6 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from experiments.runner import run_experiment
     from experiments.spec import load_experiment
+    from model.api import default_folder
     from model.yamlio import ScenarioError
 
     if args.jobs < 1:
@@ -97,7 +98,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.scheduler and args.engine != "dask":
         raise ScenarioError("run.py", "--scheduler", "goes with --engine dask")
     exp = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else ROOT / "results" / exp.name
+    out = Path(args.out) if args.out else default_folder(ROOT / "results", exp.name, exp.source)
     man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
                          resume=args.resume, force=args.force, progress=not args.quiet,
                          executor=getattr(args, "pool", None))

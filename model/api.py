@@ -112,6 +112,16 @@ def _prepare_output(out: Path, force: bool) -> Path:
     return out
 
 
+def default_folder(results: Path, name: str, file: str) -> Path:
+    """`results/<name>`, the output folder when no --out is given; ScenarioError (file, `name`) when the name cannot
+    be one folder there (a path separator, '.', '..', a NUL character, over 255 bytes, empty)."""
+    if (not name.strip() or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or len(name.encode("utf-8", "surrogatepass")) > 255):
+        raise ScenarioError(file, "name", "cannot be used as the output folder's name (results/<name>): pass --out "
+                            "or use a name of at most 255 bytes without path separators")
+    return results / name
+
+
 def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed: int, wall_time_s: float,
                  force: bool = False) -> Path:
     """Write influence/status/trade Parquet, manifest.json and the plots into out_dir. Everything is written into

@@ -155,6 +155,21 @@ def test_output_folder_names_the_system_refuses(command, name, tmp_path, capsys)
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "--out" in err, err
 
 
+@pytest.mark.parametrize("name", ["../../outside", "a/b", "..", "x" * 300, "a\\0b", " "])
+def test_a_name_that_cannot_be_the_default_folder(name, tmp_path, capsys, monkeypatch):
+    """Without --out the folder is results/<name>: a name that would leave results/ or that no file system takes
+    is an input error naming the key, and nothing is written."""
+    import run
+
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    path = tmp_path / "s.yaml"
+    path.write_text(f'extends: {BASE}\nname: "{name}"\n')
+    rc = main(["run", str(path), "--runs", "1", "--steps", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{path}: name:" in err and "--out" in err, err
+    assert not (tmp_path / "results").exists() and not (tmp_path.parent / "outside").exists()
+
+
 def test_experiment_findings(tmp_path):
     """An empty or repeated scenario list, a design table that is not CSV and an outcome type that is a list."""
     def refused(body: str, needles: list[str], extra: dict[str, bytes] | None = None) -> None:
