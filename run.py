@@ -393,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:  # bad input: one line, exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`run.py check X | head`): not a bug; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # noqa: BLE001 - anything else is a bug: say so, keep the traceback
         return _report_bug(exc, debug=debug)
 

@@ -236,8 +236,19 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
                             "description": f"{label}: box ranges for the restricted parameters, design ranges for "
                             "the others; written by run.py discover"}
     unc: dict[str, Any] = {}
+    values = {k: (r["low"] + r["high"]) / 2 for k, r in ranges.items()}
+    weights = [k for k in values if k.startswith("influence.channel_weights.")]
+    if weights:  # the scenario's weights must sum to 1: renormalise the midpoints with the weights not designed
+        cw = {f"influence.channel_weights.{c}": v for c, v in base.raw["influence"]["channel_weights"].items()}
+        cw.update({k: values[k] for k in weights})
+        total = sum(cw.values())
+        values.update({k: v / total for k, v in cw.items()})
+        for k in weights:
+            if not ranges[k]["low"] <= values[k] <= ranges[k]["high"]:
+                values[k] = min(max(values[k], ranges[k]["low"]), ranges[k]["high"])
+    for k, v in values.items():
+        body = _merge(body, _nest(k, round(v, 12)))
     for k, r in ranges.items():
-        body = _merge(body, _nest(k, round((r["low"] + r["high"]) / 2, 12)))
         unc[k] = {"low": r["low"], "high": r["high"], "source": ("box: " if r["restricted"] else "design range: ")
                   + label}
     body["uncertainty"] = {"ranges": unc}
