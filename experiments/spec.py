@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from model.budget import check_design_size
+from model.params import RunValues
 from model.scenario import Scenario, load_scenario
-from model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value
+from model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value, spec_at
 from model.yamlio import ScenarioError, input_file, read_text, read_yaml
 
 OUTCOME_TYPES: dict[str, dict[str, Any]] = {
@@ -71,13 +72,21 @@ class DesignPoint:
     point: int
     block: str
     values: dict[str, float]
-    scenario: Scenario
+    built: Scenario | None  # the point's scenario if built at load; else built on first use (`scenario`)
     base: Scenario  # the experiment's scenario before the point's values
     applied: dict[str, float] | None = None  # the scenario values set (after expand_values); None: `values`
 
     @property
     def overrides(self) -> dict[str, float]:
         return self.values if self.applied is None else self.applied
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario with the point's values. Points that set only numeric per-run values (validated key by key
+        at load) build it on first use: a design runs them from `base` with per-run values and never needs it."""
+        if self.built is None:
+            object.__setattr__(self, "built", self.base.with_overrides(self.overrides) if self.overrides else self.base)
+        return self.built
 
 
 @dataclass(frozen=True)
@@ -287,10 +296,19 @@ def load_experiment(path: str | Path) -> Experiment:
         pts, sobol_n = design_points(method, params, points, raw["design"].get("seed", seed) if method else seed, file)
     design: list[DesignPoint] = []
     for rel, sc in scenarios:
+        # numeric per-run values whose only constraint is their own range (instrument shares must sum to 1 within
+        # a power, so a point that sets one is built and validated whole)
+        per_run = {k for k in RunValues(sc.raw, 1).values if ".instrument_shares." not in k
+                   and isinstance(spec_at(k), Num)}
         for j, (block, values) in enumerate(pts):
             try:
                 applied = expand_values(sc, values, file)
-                sc_d = sc.with_overrides(applied) if applied else sc
+                if applied and all(k in per_run for k in applied):  # checked key by key; scenario built on use
+                    for k, v in applied.items():
+                        check_value(spec_at(k), v, k, sc.source)
+                    sc_d = None
+                else:
+                    sc_d = sc.with_overrides(applied) if applied else sc
             except ScenarioError as exc:
                 where = f"design.parameters.{exc.path}"
                 if "unknown key" in exc.reason:
