@@ -35,7 +35,7 @@ from scipy import stats
 
 from model.yamlio import ScenarioError
 
-from .store import Store
+from .store import Store, open_batch
 
 QP_MAX = 0.05  # restrictions with a larger quasi-p-value are dropped
 FEATURE_SEED = 20221014
@@ -84,14 +84,8 @@ def load_batch(store_dir: str | Path, scenario: str | None) -> dict[str, Any]:
     """The finished batch's manifest, design (values per design point), outcomes and drawn parameters, for one
     scenario; refuses a folder that is not a batch or a batch without an LHS or Sobol design."""
     root = Path(store_dir)
-    if not (root / "manifest.json").exists():
-        raise ScenarioError(root, "", "no manifest.json here: not a batch folder (run `python3 run.py batch ...`)")
-    store = Store(root)
-    man = store.read_json("manifest.json")
-    params = man.get("design_parameters") or []
-    if man.get("design_method") not in ("lhs", "sobol") or not params:
-        raise ScenarioError(root, "design", "this batch has no LHS or Sobol design over parameters; discovery needs "
-                            "one (see experiments/discovery_lhs.yaml)")
+    store, man = open_batch(root, ("lhs", "sobol"), "discovery needs one (see experiments/discovery_lhs.yaml)")
+    params = man["design_parameters"]
     design = pd.read_parquet(root / "design.parquet")
     names = list(dict.fromkeys(design["scenario"]))
     name = scenario or man.get("reference") or names[0]

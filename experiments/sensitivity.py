@@ -21,7 +21,7 @@ from model.axes import LEVELS
 from model.yamlio import ScenarioError
 
 from .compare import sobol_table
-from .store import Store
+from .store import open_batch
 
 DECIDES = 0.05  # a factor "decides" an outcome when its total-order lower bound exceeds the noise floor by this
 
@@ -83,13 +83,8 @@ def sensitivity_report(store_dir: str | Path, out_dir: str | Path, command: str 
     """Sobol indices of the continuous outcomes and of the `cells` least certain status cells; the report."""
     t0 = time.perf_counter()
     root = Path(store_dir)
-    if not (root / "manifest.json").exists():
-        raise ScenarioError(root, "", "no manifest.json here: not a batch folder (run `python3 run.py batch ...`)")
-    store = Store(root)
-    man = store.read_json("manifest.json")
-    params = man.get("design_parameters") or []
-    if man.get("design_method") != "sobol" or not params:
-        raise ScenarioError(root, "design", "this batch has no Sobol design; run one such as experiments/sobol_all.yaml")
+    store, man = open_batch(root, ("sobol",), "run one such as experiments/sobol_all.yaml")
+    params = man["design_parameters"]
     design = pd.read_parquet(root / "design.parquet")
     oc = store.read("outcomes")
     runs = store.read("runs")

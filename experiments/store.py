@@ -194,3 +194,18 @@ class Store:
 
     def read_json(self, name: str) -> dict:
         return json.loads((self.root / name).read_text(encoding="utf-8"))
+
+
+def open_batch(root: str | Path, methods: tuple[str, ...], need: str) -> tuple[Store, dict[str, Any]]:
+    """A finished batch folder (for reading) and its manifest. ScenarioError when the folder is not a batch, or
+    its design is not one of `methods` over parameters (`need` says which experiment would do)."""
+    root = Path(root)
+    if not (root / "manifest.json").exists():
+        raise ScenarioError(root, "", "no manifest.json here: not a batch folder (run `python3 run.py batch ...`)")
+    store = Store(root)
+    man = store.read_json("manifest.json")
+    if man.get("design_method") not in methods or not man.get("design_parameters"):
+        kinds = " or ".join(m.upper() if m == "lhs" else m.title() for m in methods)
+        raise ScenarioError(root, "design", f"this batch has no {kinds} design over parameters; {need}")
+    return store, man
+
