@@ -35,7 +35,7 @@ from scipy import stats
 
 from model.yamlio import ScenarioError
 
-from .store import Store, open_batch
+from .store import Store, open_batch, report_folder
 
 QP_MAX = 0.05  # restrictions with a larger quasi-p-value are dropped
 FEATURE_SEED = 20221014
@@ -324,7 +324,7 @@ def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_
     n, k = len(y), int(y.sum())
     if (k == 0 or k == n) and null_ok:
         out = Path(out_dir) if out_dir else root / "discovery" / outcome
-        out.mkdir(parents=True, exist_ok=True)
+        report_folder(out)
         _null_report(out, batch, table, outcome, where or "value > 0", k, n, command, time.perf_counter() - t0)
         return {"runs": n, "cases": k, "failed_dropped": batch["failed"], "null": True,
                 "report": out / "discovery.md"}
@@ -336,7 +336,7 @@ def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_
     res = run_prim(x, y, min_coverage)
     scores = feature_scores(table[params + batch["drawn"]].astype(float), y)
     out = Path(out_dir) if out_dir else root / "discovery" / outcome
-    out.mkdir(parents=True, exist_ok=True)
+    report_folder(out)
     ranges = box_ranges(res["limits"], {p: batch["ranges"].get(p, {"low": float(x[p].min()),
                                                                   "high": float(x[p].max())}) for p in params})
     seed = int(check_seed if check_seed is not None else batch["manifest"].get("seed", 0) + 1)

@@ -31,6 +31,8 @@ from model.params import RunValues
 from model.scenario import Scenario
 from model.yamlio import ScenarioError
 
+from .store import report_folder
+
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
 BINDING = tuple(o for o in OBLIGATION if o != "consultation")
 
@@ -213,7 +215,7 @@ def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int 
     tornado.png into out_dir."""
     t0 = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    report_folder(out)
     seed = int(seed if seed is not None else sc.raw["seed"])
     levers = levers if levers is not None else default_levers(sc)
     arr = run_levers(sc, levers, runs, seed, progress=progress)

@@ -18,6 +18,8 @@ from model.api import simulate
 from model.axes import LEVELS
 from model.scenario import load_scenario
 
+from .store import report_folder
+
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_2017.yaml")
 
@@ -35,7 +37,7 @@ def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None
     """Run the baseline and every other shipped scenario; write responsiveness.md and .csv into out_dir."""
     t0 = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    report_folder(out)
     base_sc = load_scenario(scenarios_dir / "baseline.yaml")
     seed = int(seed if seed is not None else base_sc.raw["seed"])
     base = simulate(base_sc, runs=runs, seed=seed)

@@ -21,7 +21,7 @@ from model.axes import LEVELS
 from model.yamlio import ScenarioError
 
 from .compare import sobol_table
-from .store import open_batch
+from .store import open_batch, report_folder
 
 DECIDES = 0.05  # a factor "decides" an outcome when its total-order lower bound exceeds the noise floor by this
 
@@ -95,7 +95,7 @@ def sensitivity_report(store_dir: str | Path, out_dir: str | Path, command: str 
     top_cells = [f"status_{r.state}_{r.format}" for r in status.head(cells).itertuples() if r.entropy_bits > 0]
     names = cont + top_cells
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    report_folder(out)
     table, _ = sobol_table(oc, design, params, names, int(man["sobol_n"]), out, figure=False)
     if table.empty:
         raise ScenarioError(root, "outcomes", "too many failed runs: no complete Saltelli rows to estimate from")

@@ -209,3 +209,16 @@ def open_batch(root: str | Path, methods: tuple[str, ...], need: str) -> tuple[S
         raise ScenarioError(root, "design", f"this batch has no {kinds} design over parameters; {need}")
     return store, man
 
+
+def report_folder(out: str | Path) -> Path:
+    """Create a report folder (files in it are replaced); ScenarioError naming --out when the system refuses."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".greatgame-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(out, "--out", f"cannot write a report there ({getattr(exc, 'strerror', None) or exc})") from None
+    return out
+

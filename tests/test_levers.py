@@ -74,5 +74,8 @@ def test_levers_command_writes_the_documented_files(tmp_path, capsys):
 def test_levers_bad_input_is_one_line(tmp_path, capsys):
     assert run.main(["levers", "--runs", "1", "--out", str(tmp_path / "x")]) == 2
     assert run.main(["levers", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "y")]) == 2
+    (tmp_path / "file").write_text("")
+    assert run.main(["levers", "--runs", "2", "--out", str(tmp_path / "file")]) == 2  # a file, not a folder
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and all(line.startswith("error:") for line in err)
+    assert len(err) == 3 and all(line.startswith("error:") for line in err)
+    assert "cannot write a report there" in err[2]
