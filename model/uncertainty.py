@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,16 @@ class Uncertainty:
         if self.behaviour_keys and any(k in out for k in self.behaviour_keys):
             out["uncertainty.behaviour_row"] = rows.astype(float)
         return out
+
+
+def _finite_number(x: Any) -> bool:
+    """A finite int or float (not a bool; an integer too large for a float is not finite)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def _numeric_leaf(raw: dict, key: str) -> float | None:
@@ -149,7 +160,7 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
         if not isinstance(r, dict) or set(r) - {"low", "high", "source"} or not {"low", "high"} <= set(r):
             raise ScenarioError(file, path, "must be {low: L, high: H, source: why}")
         lo, hi = r["low"], r["high"]
-        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) for x in (lo, hi)):
+        if not all(_finite_number(x) for x in (lo, hi)):
             raise ScenarioError(file, path, "low and high must be finite numbers")
         if k not in fixed and not lo <= value <= hi:
             raise ScenarioError(file, path, f"range [{lo:g}, {hi:g}] must contain the scenario's value {value:g}")

@@ -111,6 +111,9 @@ REGRESSIONS = {
     "400_digit_integer": (f"extends: {BASE}\nsteps: {10**400}\n", ["steps", "finite number", "401-digit"]),
     "huge_integer_weight": (f"extends: {BASE}\nparameters:\n  weights:\n    trade: {2**64}\n",
                             ["parameters.weights.trade", "out of range"]),
+    "400_digit_uncertainty_bound": (f"extends: {BASE}\nuncertainty:\n  ranges:\n    formats.SCO.depth: "
+                                    f"{{low: {10**400}, high: 1}}\n",
+                                    ["uncertainty.ranges.formats.SCO.depth", "finite numbers"]),
     "event_type_a_mapping": (f"extends: {BASE}\nevents_add:\n  - {{type: {{a: 1}}, at: 2024Q1}}\n",
                              ["events[0].type", "unknown event type"]),
     "key_with_line_break": (f'extends: {BASE}\n"a\\nb": 1\n', ["a\\nb", "unknown key"]),
