@@ -92,6 +92,14 @@ def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.
     return pd.DataFrame(rows)
 
 
+def jeffreys(k: int, n: int) -> tuple[float, float]:
+    """95% Jeffreys interval of a proportion k/n (0 or 1 at the ends when k is 0 or n; NaN without runs)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
+    return (0.0 if k == 0 else float(lo)), (1.0 if k == n else float(hi))
+
+
 def probabilities(outcomes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Probabilities users ask for, per scenario, with Jeffreys 95% intervals: China ahead of Russia at the
     horizon; China ahead of Russia by 2030 (a first lead dated 2030 or earlier; `first_lead` is a decimal year)."""
@@ -107,9 +115,9 @@ def probabilities(outcomes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                 cur["first_lead_CHN_RUS"].fillna(np.inf) < 2031).to_numpy()
         for label, hits in checks.items():
             k, n = int(hits.sum()), len(hits)
-            lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
+            lo, hi = jeffreys(k, n)
             rows.append({"scenario": sc, "question": label, "probability": k / n if n else np.nan,
-                         "ci_low": 0.0 if k == 0 else lo, "ci_high": 1.0 if k == n else hi, "n": n})
+                         "ci_low": lo, "ci_high": hi, "n": n})
     return pd.DataFrame(rows)
 
 

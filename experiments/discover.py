@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import yaml
 from matplotlib.figure import Figure
-from scipy import stats
 
 from model.yamlio import ScenarioError
 
+from .compare import jeffreys
 from .store import Store, open_batch, report_folder
 
 QP_MAX = 0.05  # restrictions with a larger quasi-p-value are dropped
@@ -50,14 +50,6 @@ def _need_workbench() -> Any:
         raise ScenarioError("run.py", "discover", "needs the EMA Workbench: python3 -m pip install -e "
                             "'.[discovery]'") from None
     return prim, feature_scoring
-
-
-def jeffreys(k: int, n: int) -> tuple[float, float]:
-    """95% Jeffreys interval of a proportion k/n."""
-    if n == 0:
-        return float("nan"), float("nan")
-    lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
-    return (0.0 if k == 0 else float(lo)), (1.0 if k == n else float(hi))
 
 
 def cases_of(outcomes: pd.DataFrame, outcome: str, where: str | None, file: str) -> np.ndarray:

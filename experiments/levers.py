@@ -31,6 +31,7 @@ from model.params import RunValues
 from model.scenario import Scenario
 from model.yamlio import ScenarioError
 
+from .responsiveness import paired
 from .store import report_folder
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
@@ -111,15 +112,6 @@ def base_values(sc: Scenario, runs: int, seed: int, keys: list[str]) -> dict[str
     return out
 
 
-def _paired(d: np.ndarray) -> tuple[float, float, float]:
-    n = len(d)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(d.mean())
-    half = 1.96 * float(d.std(ddof=1)) / np.sqrt(n) if n > 1 else float("nan")
-    return m, m - half, m + half
-
-
 def run_levers(sc: Scenario, levers: list[Lever], runs: int, seed: int, chunk_runs: int = 2400,
                progress: bool = True) -> dict[str, np.ndarray]:
     """Simulate the reference and every lever with common random numbers. Returns horizon arrays with a leading
@@ -161,14 +153,14 @@ def lever_table(sc: Scenario, levers: list[Lever], arr: dict[str, np.ndarray]) -
         for s, state in enumerate(states):
             for j, power in enumerate(powers):
                 a, b = arr["influence"][i][ok, s, j], arr["influence"][0][ok, s, j]
-                m, lo, hi = _paired(a - b)
+                m, lo, hi = paired(a - b)
                 rows.append({**common, "kind": "influence", "state": state, "format": "", "power": power,
                              "level": "", "reference": float(b.mean()), "change": m, "ci_low": lo, "ci_high": hi})
         for s, state in enumerate(sc.states):
             for f, fmt in enumerate(formats):
                 a, b = arr["status"][i][ok, s, f], arr["status"][0][ok, s, f]
                 for k, level in enumerate(LEVELS):
-                    m, lo, hi = _paired((a == k).astype(float) - (b == k).astype(float))
+                    m, lo, hi = paired((a == k).astype(float) - (b == k).astype(float))
                     rows.append({**common, "kind": "status_probability", "state": state, "format": fmt, "power": "",
                                  "level": level, "reference": float((b == k).mean()), "change": m, "ci_low": lo,
                                  "ci_high": hi})

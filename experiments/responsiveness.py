@@ -25,8 +25,10 @@ SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_20
 
 
 def paired(diff: np.ndarray) -> tuple[float, float, float]:
-    """Mean of paired differences and its 95% normal interval."""
+    """Mean of paired differences and its 95% normal interval (NaN when there are no pairs)."""
     n = len(diff)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
     m = float(diff.mean())
     half = 1.96 * float(diff.std(ddof=1)) / np.sqrt(n) if n > 1 else float("nan")
     return m, m - half, m + half
