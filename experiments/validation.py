@@ -22,12 +22,14 @@ from .calibration import (
     TRADE_PARAMETERS,
     backcast,
     backcast_errors,
+    china_target_2022,
     fit_alignment,
     fixed,
     observed_cells,
     overrides,
     refine_by_simulation,
     simulate_blank_slate,
+    simulated_scores,
 )
 from .record import record_hazards
 
@@ -43,32 +45,51 @@ def _get(raw: dict, key: str) -> float:
 
 
 def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int,
-                  runs: int, refine_iter: int = 12) -> dict[str, Any]:
+                  runs: int, refine_iter: int = 12, ensemble_runs: int = 8) -> dict[str, Any]:
     """For each state: fit the choice parameters on the other four states' cells by the calibration's procedure
-    (the stand-in, then differential evolution on the simulated model, smaller budgets), keep the candidate whose
-    simulation matches the four best, and predict the left-out state's five cells by simulation."""
+    (the stand-in, then differential evolution on the simulated model, smaller budgets), keep the candidate with
+    the best simulated objective on the four (as the calibration picks), and predict the left-out state's five
+    cells by simulation. A second reading predicts with the fold's near-best set (vectors within one cell of the
+    stand-in's best, as the calibration writes for runs with parameter uncertainty), `ensemble_runs` runs each,
+    pooled."""
     S = len(scenario.states)
     predicted = np.zeros((S, len(INSTITUTIONS)), dtype=int)
+    predicted_ens = np.zeros((S, len(INSTITUTIONS)), dtype=int)
     observed = None
     folds = []
     for s in range(S):
         train = [i for i in range(S) if i != s]
         fit = fit_alignment(scenario, seed=seed + s, maxiter=maxiter, popsize=popsize, states=train)
         refined = refine_by_simulation(scenario, fit, seed + s, maxiter=refine_iter, popsize=16, runs=8, states=train)
-        pool = [refined, fit.best, *fit.near_best(tolerance_cells=0, limit=candidates - 2, seed=seed)]
-        best, best_train = None, -1
-        for x in pool:
-            sim = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed)
-            train_cells = int((sim["predicted"][train] == sim["observed"][train]).sum())
-            if train_cells > best_train:
-                best, best_train = sim, train_cells
+        pool = np.array([refined, fit.best, *fit.near_best(tolerance_cells=0, limit=candidates - 2, seed=seed)])
+        # the candidate with the best simulated objective on the four training states (as the calibration picks)
+        x = pool[int(np.argmax(simulated_scores(scenario, fit.keys, pool, runs=runs, seed=seed, states=train)))]
+        best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed)
+        best_train = int((best["predicted"][train] == best["observed"][train]).sum())
         predicted[s] = best["predicted"][s]
         observed = best["observed"]
+        near = fit.near_best(tolerance_cells=1, limit=32, seed=seed)
+        ens = simulate_blank_slate(scenario, runs=ensemble_runs, seed=seed, keys=fit.keys, X=near)
+        predicted_ens[s] = ens["predicted"][s]
         folds.append({"state": scenario.states[s], "train_cells_matched": best_train,
-                      "test_cells_matched": int((best["predicted"][s] == best["observed"][s]).sum())})
+                      "test_cells_matched": int((best["predicted"][s] == best["observed"][s]).sum()),
+                      "near_best_vectors": len(near),
+                      "test_cells_matched_ensemble": int((ens["predicted"][s] == ens["observed"][s]).sum())})
     return {"predicted": predicted, "observed": observed, "matched": int((predicted == observed).sum()),
+            "predicted_ensemble": predicted_ens, "matched_ensemble": int((predicted_ens == observed).sum()),
             "folds": folds}
 
+
+def behaviour_set(scenario: Scenario) -> tuple[list[str], np.ndarray] | None:
+    """The near-best parameter vectors that runs with parameter uncertainty draw from (the scenario's
+    `uncertainty.behaviour` file), or None when it has none."""
+    u = scenario.uncertainty
+    if u is None or not len(u.behaviour):
+        return None
+    return list(u.behaviour_keys), u.behaviour
+
+
+LONG_RUN_STEPS = 400  # quarters of the long-run blank slate (the last quarter of them read): has the pattern settled?
 
 ROBUSTNESS_KEYS = ("parameters.rationality", "parameters.switching_cost_exit", "parameters.weights.trade",
                    "parameters.trade.partner_growth_elasticity")  # the quick mode's subset
@@ -126,13 +147,35 @@ def morris(scenario: Scenario, trajectories: int, runs: int, seed: int) -> pd.Da
 
 
 def explain(scenario: Scenario, state: str, fmt: str) -> str:
-    """The benefit and cost of a state's full membership at the blank-slate start (for the list of what the model
-    gets wrong)."""
-    m = GreatGameModel(scenario.with_overrides({"initial_status": "blank"}), runs=1)
+    """Why a cell's status is chosen (for the list of what the model gets wrong): the value of each level with
+    every other cell at its observed status (ODD eq. 4.2d), the member benefit by channel, the cost by term, and
+    the switching costs. Benefit and cost are linear in their weights, so one run per channel or cost term (the
+    other weights at zero) gives each one's share; the last run has every weight."""
+    from model.axes import BENEFIT
+
+    sc = scenario.with_overrides({"initial_status": "data"})
+    terms = list(BENEFIT) + ["friction", "sanctions", "hedging"]
+    n = len(terms)
+    weights = {f"parameters.weights.{t}": np.array([_get(sc.raw, f"parameters.weights.{t}") * (i == j)
+                                                    for j in range(n)] + [_get(sc.raw, f"parameters.weights.{t}")])
+               for i, t in enumerate(terms)}
+    m = GreatGameModel(sc, runs=n + 1, run_values=weights)
     s, f = m.states.index(state), m.formats.index(fmt)
     m.perceive()
-    return (f"benefit {m.benefit[0, s, f]:.2f}, cost {m.cost[0, s, f]:.2f} "
-            f"(sovereignty and doctrine {m.sovereignty[0, s, f]:.2f})")
+    v = m.level_values()[-1, s, f]
+    sov = float(m.sovereignty[-1, s, f])
+
+    def listed(parts: list[tuple[float, str]]) -> str:
+        return ", ".join(f"{t.replace('_', ' ')} {x:.2f}" for x, t in sorted(parts, reverse=True) if x >= 0.005)
+
+    benefit = listed([(float(m.benefit[i, s, f]), t) for i, t in enumerate(terms[:-3])]) or "nothing"
+    cost = listed([(sov, "sovereignty and doctrine")] + [(float(m.cost[i, s, f]) - sov, t)
+                                                         for i, t in enumerate(terms) if i >= n - 3])
+    depth = float(m.fmt.depth[-1, f])
+    join, leave = float(m.p.switching_cost_join[-1]) * depth, float(m.p.switching_cost_exit[-1]) * depth
+    return (f"with the other cells at their observed status, the value of none / partial / member is 0 / "
+            f"{v[1]:.2f} / {v[2]:.2f} (member benefit {m.benefit[-1, s, f]:.2f}: {benefit}; cost "
+            f"{m.cost[-1, s, f]:.2f}: {cost}); moving up a level costs {join:.2f} once, down a level {leave:.2f}")
 
 
 def null_rule(scenario: Scenario) -> dict[str, Any]:
@@ -161,12 +204,27 @@ REASONS = {
     ("TJK", "EAEU"): "Tajikistan's remittances from Russia (about half of GDP) make the labour-market access of "
                      "the EAEU worth a lot in the model; what keeps Tajikistan out (watching Kyrgyzstan's "
                      "experience, border and water disputes, China's creditor weight) is not represented.",
-    ("TKM", "SCO"): "Turkmenistan's gas and debt ties with China make the SCO attractive; the model's neutrality "
-                    "penalty on regional organisations does not fully offset them.",
+    ("TKM", "SCO"): "Turkmenistan's gas and debt ties with China make the SCO attractive; its neutrality, as "
+                    "practised, keeps it out even of observer status, which the charter-based doctrine penalty "
+                    "(on full members' obligations, and on observers only in a military bloc) does not bar.",
+    ("TKM", "EAEU"): "Observer status carries none of the EAEU's supranational obligations, so the charter-based "
+                     "neutrality penalty does not bar it; Turkmenistan's practice of neutrality keeps it out of "
+                     "regional integration bodies altogether.",
     ("TKM", "CIS"): "Turkmenistan's associate status is a legacy of 1991 membership downgraded in 2005; a blank "
                     "slate has no such history, and its ties with Russia are small.",
     ("TKM", "OTS"): "Turkic identity (the regional channel) pulls Turkmenistan in; the observer status reflects "
                     "neutrality applied with more caution than the model's penalty.",
+    ("KAZ", "EAEU"): "Russia's large share of Kazakhstan's influence makes joining a Russian-led union costly "
+                     "through the hedging term (the multi-vector policy); Kazakhstan nevertheless co-founded the "
+                     "EAEU (Nazarbayev proposed a Eurasian union in 1994): a founder's role is not in the model.",
+    ("KAZ", "CIS"): "Given the EAEU, the CSTO and the SCO, the CIS adds little trade, migration or security "
+                    "access; Kazakhstan's membership is that of a founder (Almaty, December 1991), and a blank "
+                    "slate has no history.",
+    ("KGZ", "EAEU"): "The 2015 accession came with Russia's US$1.2 bn package and migrants' access to the "
+                     "Russian labour market; in 2022 data the China-side trade figure (transit included) inflates "
+                     "Kyrgyzstan's dependence on China, hence the friction and hedging costs of a Russian-led union.",
+    ("UZB", "EAEU"): "Observer status since December 2020 followed the post-2016 opening under a new president; "
+                     "the model's benefit of partial status is small against its costs.",
 }
 
 
@@ -228,10 +286,13 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
             return str(path)
 
     out.mkdir(parents=True, exist_ok=True)
-    sc = fixed(load_scenario(scenario_path or ROOT / "scenarios" / "baseline.yaml"))  # validation runs fixed
-    bc = fixed(load_scenario(backcast_path or ROOT / "scenarios" / "backcast_2017.yaml"))
+    base_sc = load_scenario(scenario_path or ROOT / "scenarios" / "baseline.yaml")
+    base_bc = load_scenario(backcast_path or ROOT / "scenarios" / "backcast_2017.yaml")
+    sc, bc = fixed(base_sc), fixed(base_bc)  # each check runs the fit itself, then (second reading) its near-best set
+    ens22, ens17 = behaviour_set(base_sc), behaviour_set(base_bc)
     seed = int(sc.raw["seed"])
     runs = 16 if quick else 32
+    ens_runs = 4 if quick else 8  # runs per near-best vector in the ensemble readings
 
     def say(msg: str) -> None:
         if progress:
@@ -240,13 +301,20 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     say("null rule and blank-slate alignment (2022 fit)")
     null = null_rule(sc)
     blank = simulate_blank_slate(sc, runs=runs, seed=seed)
-    say(f"  null rule {null['matched']}/25, model {blank['matched']}/25 cells; leave-one-state-out fits")
+    long_run = simulate_blank_slate(sc, runs=runs, seed=seed, steps=LONG_RUN_STEPS, window=LONG_RUN_STEPS // 4)
+    blank_ens = simulate_blank_slate(sc, runs=ens_runs, seed=seed, keys=ens22[0], X=ens22[1]) if ens22 else None
+    say(f"  null rule {null['matched']}/25, model {blank['matched']}/25 cells "
+        f"(near-best set: {blank_ens['matched'] if blank_ens else '-'}/25); leave-one-state-out fits")
     loo = leave_one_out(sc, seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
-                        candidates=3 if quick else 6, runs=runs, refine_iter=2 if quick else 12)
-    say(f"  {loo['matched']}/25 cells; backcast 2017-2022 (2017 fit, no status events)")
+                        candidates=3 if quick else 6, runs=runs, refine_iter=2 if quick else 12,
+                        ensemble_runs=ens_runs)
+    say(f"  {loo['matched']}/25 cells (near-best sets: {loo['matched_ensemble']}/25); backcast 2017-2022 "
+        "(2017 fit, no status events)")
     bres = backcast(bc, runs=runs, seed=seed)
     err = backcast_errors(bres)
     naive = naive_backcast(bc, bres)
+    bres_ens = backcast(bc, runs=ens_runs, seed=seed, keys=ens17[0], X=ens17[1]) if ens17 else None
+    err_ens = backcast_errors(bres_ens) if bres_ens else None
     record = {"2017": record_hazards(2017.5), "2022": record_hazards(2022.83)}
     say("robustness (+-20%)")
     rob = robustness(sc, bc, runs=16, seed=seed, keys=ROBUSTNESS_KEYS if quick else None)
@@ -266,6 +334,19 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "backcast_changes": [{"state": s, "format": f, "from": LEVEL[a], "to": LEVEL[b], "share_of_runs": round(x, 3)}
                              for s, f, a, b, x in bres["changes"]],
         "blank_slate_settled": blank["settled"],
+        "blank_slate_long_run_cells_matched": long_run["matched"], "blank_slate_long_run_settled": long_run["settled"],
+        "ensemble": {
+            "runs_per_vector": ens_runs,
+            "vectors_2022": 0 if ens22 is None else len(ens22[1]),
+            "vectors_2017": 0 if ens17 is None else len(ens17[1]),
+            "blank_slate_cells_matched": blank_ens["matched"] if blank_ens else None,
+            "leave_one_out_cells_matched": loo["matched_ensemble"],
+            "backcast_error_rus": round(err_ens["backcast_error_rus"], 4) if err_ens else None,
+            "backcast_error_chn": round(err_ens["backcast_error_chn"], 4) if err_ens else None,
+            "backcast_changes_reached": bres_ens["changes_reached"] if bres_ens else None,
+            "backcast_cells_kept": bres_ens["cells_kept"] if bres_ens else None,
+            "backcast_status_cells_matched": bres_ens["status_matched"] if bres_ens else None,
+        },
         "hazards_per_year": {"model_down": round(blank["hazard_down_per_year"], 4),
                              "model_up": round(blank["hazard_up_per_year"], 4),
                              "record_2022_down": round(record["2022"].down_from_member, 4),
@@ -287,10 +368,11 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     for i, s in enumerate(blank["states"]):
         for j, f in enumerate(INSTITUTIONS):
             if blank["predicted"][i, j] != blank["observed"][i, j]:
-                reason = REASONS.get((s, f), "no specific reason documented yet")
+                reason = REASONS.get((s, f), "none documented for this cell.")
+                why = explain(sc, s, f)
                 wrong.append(f"- **{s} in {f}**: observed {LEVEL[blank['observed'][i, j]]}, predicted "
-                             f"{LEVEL[blank['predicted'][i, j]]}. At the start, {explain(sc, s, f)}. Likely reason: "
-                             f"{reason}")
+                             f"{LEVEL[blank['predicted'][i, j]]}. {why[0].upper()}{why[1:]}. Likely reason (a "
+                             f"judgement): {reason}")
     result["wall_time_s"] = round(time.perf_counter() - t0, 1)
     (out / "validation.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     rob.to_csv(out / "robustness.csv", index=False)
@@ -317,9 +399,30 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "2017 fit: out of sample |",
         f"| backcast 2022 modal cells matched (persistence: {bres['persistence_matched']}) | "
         f"{bres['status_matched']} / 25 | > persistence | 2017 fit: out of sample |",
+        f"| blank slate, long run ({LONG_RUN_STEPS} quarters, last {LONG_RUN_STEPS // 4}; settled: "
+        f"{long_run['settled']}) | {long_run['matched']} / 25 | | 2022 pattern: in-sample |",
         f"| exit hazard per year, model / record | {h['model_down']:.4f} / {h['record_2022_down']:.4f} | | record to 2022 |",
         f"| join hazard per year, model / record | {h['model_up']:.4f} / {h['record_2022_up']:.4f} | | record to 2022 |",
         "",
+        "## Second reading: the near-best sets", "",
+        "Runs with parameter uncertainty (the default of `run.py run` and of batches) draw each run's behavioural "
+        "vector from the calibration's near-best set (vectors within one cell of the stand-in's best). Each check "
+        f"is read again with that set: {ens_runs} runs of each vector, pooled (2022 fit: "
+        f"{result['ensemble']['vectors_2022']} vectors; 2017 fit: {result['ensemble']['vectors_2017']}; each "
+        "leave-one-out fold: its own set). The fits are the same as above; this reading was added after the "
+        "single-fit scores were known, and both are reported.", "",
+        "| score | the fit | its near-best set |", "|---|---|---|",
+        *[f"| {name} | {a} | {'-' if b is None else b} |" for name, a, b in (
+            ("blank-slate cells matched", blank["matched"], result["ensemble"]["blank_slate_cells_matched"]),
+            ("leave-one-state-out cells matched", loo["matched"], loo["matched_ensemble"]),
+            ("backcast error, Russia 2022", f"{err['backcast_error_rus']:+.3f}",
+             None if err_ens is None else f"{err_ens['backcast_error_rus']:+.3f}"),
+            ("backcast error, China 2022", f"{err['backcast_error_chn']:+.3f}",
+             None if err_ens is None else f"{err_ens['backcast_error_chn']:+.3f}"),
+            ("backcast changes reached", bres["changes_reached"], result["ensemble"]["backcast_changes_reached"]),
+            ("backcast cells kept", bres["cells_kept"], result["ensemble"]["backcast_cells_kept"]),
+            ("backcast 2022 modal cells matched", bres["status_matched"],
+             result["ensemble"]["backcast_status_cells_matched"]))], "",
         "## Blank-slate alignment", "",
         "From 2022 fundamentals with every status at `none`, "
         f"{runs} runs of 120 quarters; the modal status over the last 40 quarters and all runs "
@@ -337,7 +440,8 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         f"Start 2017Q3 with the 2017 data (region-Russia turnover {bres['start_rus']:.1f}, region-China "
         f"{bres['start_chn']:.1f} US$ bn), the 2017-vintage GDP forecasts and the 2017 fit; no status is imposed. "
         f"Model 2022: Russia {bres['rus_2022']:.1f} (observed {TARGETS['rus_2022']}), China "
-        f"{bres['chn_2022']:.1f} (observed {TARGETS['chn_2022']}, China-side customs). The naive benchmark grows "
+        f"{bres['chn_2022']:.1f} (observed {TARGETS['chn_2022']}: the China-side customs total on the basis of each "
+        f"state's 2017 start; {'; '.join(china_target_2022()[1]) or 'no replacement'}). The naive benchmark grows "
         "each state's 2017 trade at its 2017-vintage forecast GDP growth.", "", "![backcast](backcast.png)", "",
         "The status changes of 2017-2022:", "", *(bc_changes or ["- none"]), "",
         "## What the model gets wrong (blank slate)", "", *(wrong or ["- nothing in the blank-slate cells."]), "",

@@ -84,17 +84,33 @@ def marginal_benefit(value: np.ndarray, share: np.ndarray, reach: np.ndarray,
     return np.matmul(value[:, :, None, :], gap)[:, :, 0, :]  # sum over pairs k of value_k x gap_kf
 
 
-def benefit_pairs(members: np.ndarray, n_powers: int) -> tuple[np.ndarray, np.ndarray]:
+def benefit_pairs(members: np.ndarray, n_powers: int, clubs: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (actor, channel) pairs through which a format can bring a benefit (ODD eq. 4.2b): every power with
-    every channel but `regional`, and the region column with security and regional; pairs with no format are
-    dropped. members (F, Q). Returns the actor and channel index of each pair, trade and energy/transport pairs of
-    the powers first (the ones routes act on)."""
-    routed = [(q, b) for q in range(n_powers) for b in (BENEFIT.trade, BENEFIT.energy_transport)]
-    other = [(q, b) for q in range(n_powers) for b in range(len(BENEFIT))
+    every channel but `regional`, the region column with security (the common threat), and one `regional` pair per
+    club (regional cooperation is with a format's other members: formats of the same club substitute for each
+    other, formats of different clubs do not); pairs with no format are dropped. members (F, Q); clubs (F,) club
+    index of each format (default: every format its own club). Returns the actor, channel and club (-1: not a
+    club pair) of each pair, trade and energy/transport pairs of the powers first (the ones routes act on)."""
+    F = members.shape[0]
+    clubs = np.arange(F) if clubs is None else np.asarray(clubs)
+    routed = [(q, b, -1) for q in range(n_powers) for b in (BENEFIT.trade, BENEFIT.energy_transport)]
+    other = [(q, b, -1) for q in range(n_powers) for b in range(len(BENEFIT))
              if b not in (BENEFIT.trade, BENEFIT.energy_transport, BENEFIT.regional)]
-    other += [(n_powers, BENEFIT.security), (n_powers, BENEFIT.regional)]
-    pairs = [(q, b) for q, b in routed + other if members[:, q].any()]
-    return np.array([q for q, _ in pairs], dtype=int), np.array([b for _, b in pairs], dtype=int)
+    other += [(n_powers, BENEFIT.security, -1)]
+    other += [(n_powers, BENEFIT.regional, int(c)) for c in np.unique(clubs)]
+    pairs = [(q, b, c) for q, b, c in routed + other if members[:, q].any()]
+    actor, channel, club = (np.array([x[i] for x in pairs], dtype=int) for i in range(3))
+    return actor, channel, club
+
+
+def pair_reach(channels: np.ndarray, members_q: np.ndarray, actor: np.ndarray, channel: np.ndarray,
+               club: np.ndarray, clubs: np.ndarray) -> np.ndarray:
+    """Reach c_fb [q in f] of each pair k in each format f, (R, K, F) (ODD eq. 4.2b); a club pair reaches only the
+    formats of its club. channels (R, F, B); members_q (F, Q); pair arrays (K,); clubs (F,)."""
+    reach = channels[:, :, channel].transpose(0, 2, 1) * members_q[:, actor].T
+    in_club = np.where(club[:, None] < 0, True, club[:, None] == np.asarray(clubs)[None, :])  # (K, F)
+    return reach * in_club
 
 
 def sovereignty_cost(obligations: np.ndarray, obligation_cost: np.ndarray, doctrine_penalty: np.ndarray,

@@ -32,6 +32,7 @@ from .choice import (
     level_share,
     level_values,
     marginal_benefit,
+    pair_reach,
     sovereignty_cost,
     switching_from,
     switching_table,
@@ -182,7 +183,10 @@ class GreatGameModel(mesa.Model):
             for c in f["convenors"]:
                 self.convenor[i, pi[c]] = 1.0
         self.members_q = np.concatenate([self.members, np.ones((F, 1))], axis=1)  # + the region column
-        self.pair_actor, self.pair_channel = benefit_pairs(self.members_q, P)  # (K,): actor, channel of each pair
+        club_names = [f.get("club", code) for code, f in zip(self.formats, fm, strict=True)]
+        self.clubs = np.array([club_names.index(c) for c in club_names])  # (F,): first format of the same club
+        # (K,): actor, channel and club of each benefit pair (ODD eq. 4.2b)
+        self.pair_actor, self.pair_channel, self.pair_club = benefit_pairs(self.members_q, P, self.clubs)
         self.n_routed = int(((self.pair_actor < P) & np.isin(self.pair_channel, (BENEFIT.trade,
                                                                                   BENEFIT.energy_transport))).sum())
         self.solo_convenor = (self.convenor > 0) & (self.convenor.sum(axis=1, keepdims=True) == 1)
@@ -213,7 +217,14 @@ class GreatGameModel(mesa.Model):
                                             self.doctrine)  # (R, S, F)
         self.bloc = bloc_penalty(self.fmt.obligations, self.p.doctrine_penalty, self.doctrine)  # (R, S, F)
         self.threat = state_threat(self.p.threat_level, self.p.threat_spillover, self.afghan_border)  # (R, S)
-        reach = self.fmt.channels[:, :, self.pair_channel].transpose(0, 2, 1) * self.members_q[:, self.pair_actor].T
+        reach = pair_reach(self.fmt.channels, self.members_q, self.pair_actor, self.pair_channel, self.pair_club,
+                           self.clubs)
+        keep = reach.any(axis=(0, 2))  # pairs no format reaches in any run (channels are fixed at construction)
+        if not keep.all():
+            self.pair_actor, self.pair_channel, self.pair_club = (a[keep] for a in (self.pair_actor, self.pair_channel,
+                                                                                    self.pair_club))
+            self.n_routed = int(keep[: self.n_routed].sum())
+            reach = reach[:, keep]
         self.reach = reach[:, None]  # (R, 1, K, F): c_fb [q in f] of each (actor, channel) pair (ODD eq. 4.2b)
         self.switching = switching_table(self.fmt.depth, self.p.switching_cost_join,
                                          self.p.switching_cost_exit)  # (R, F, 3, 3)

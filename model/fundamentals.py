@@ -19,6 +19,10 @@ import numpy as np
 
 DATA_DIR = Path(__file__).parent / "data"
 QUALITY_RANK = {"reported": 0, "mirror": 1, "estimate": 2}
+# Among trade rows of equal quality: the state's own statistics first, then IMF DOTS exporter-based turnover, then
+# the partner's records (China's records of Kyrgyz and Tajik trade include transit and re-export cargo and
+# temporary entries: 2-4x the states' own figures, shared/data README (1)), then mixed aggregates (ODD 7.2).
+BASIS_RANK = {"state": 0, "exporters": 1, "partner": 2, "mixed": 3}
 KNOWN_POWERS = ("RUS", "CHN", "USA", "EU", "TUR")
 KNOWN_STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 STATUS_CODES = {"none": 0, "observer": 1, "associate": 1, "participant": 2, "member": 2}
@@ -123,6 +127,24 @@ def forecast_growth(codes: tuple[str, ...], year: int) -> tuple[np.ndarray, list
     return out, used
 
 
+def trade_rows() -> list[dict[str, str]]:
+    """Every row of model/data/trade.csv (one per source)."""
+    return _read("trade.csv")
+
+
+def best_trade_rows(year: int, rows: list[dict[str, str]] | None = None) -> dict[tuple[str, str], dict[str, str]]:
+    """The trade.csv row used for each (state, partner) of `year` (ODD 7.2): best quality (reported > mirror >
+    estimate), then best basis (`BASIS_RANK`: the state's own side first), then the first listed."""
+    best: dict[tuple[str, str], tuple[tuple[int, int], dict[str, str]]] = {}
+    for r in rows if rows is not None else _read("trade.csv"):
+        if int(r["year"]) != year:
+            continue
+        key, rank = (r["state"], r["partner"]), (QUALITY_RANK[r["quality"]], BASIS_RANK[r["basis"]])
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, r)
+    return {k: r for k, (_, r) in best.items()}
+
+
 @lru_cache(maxsize=16)
 def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...]) -> Fundamentals:
     """Build the arrays of one start year (2017 or 2022) by the selection rules of ODD section 7."""
@@ -142,17 +164,11 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
     for c, v in zip(states + powers, vintages + pv, strict=True):
         sel.note("gdp_growth_forecast", c, "", v.split()[-1][:4], "forecasts.csv")
 
-    # Trade: best quality row of the year (reported > mirror > estimate, first listed on ties); a missing cell is
-    # an earlier data year's value scaled by the state's GDP ratio between the years (ODD 7.2).
+    # Trade: best row of the year (`best_trade_rows`); a missing cell is an earlier data year's value scaled by the
+    # state's GDP ratio between the years (ODD 7.2).
     def best_turnover(y: int) -> dict[tuple[str, str], float]:
-        best: dict[tuple[str, str], tuple[int, float]] = {}
-        for r in trade:
-            if int(r["year"]) != y or r["state"] not in si or r["partner"] not in pi:
-                continue
-            key, rank = (r["state"], r["partner"]), QUALITY_RANK[r["quality"]]
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, float(r["turnover_usd_bn"]))
-        return {k: v for k, (_, v) in best.items()}
+        return {k: float(r["turnover_usd_bn"]) for k, r in best_trade_rows(y, trade).items()
+                if k[0] in si and k[1] in pi}
 
     this = best_turnover(year)
     earlier = [y for y in (2017, 2022) if y < year]

@@ -123,6 +123,9 @@ FORMAT = Fields({
     "depth": Num(**SHARE, doc="how binding membership is (0 talk shop, 1 treaty alliance / customs union)"),
     "eligible": Codes("state", "states that may join ('all' for every state)", allow_all=True),
     "eligible_turkic_only": Flag("only Turkic-speaking states may join (a charter rule, not a per-state constant)"),
+    "club": Text("whom the format's regional cooperation is with: formats naming the same club offer the same "
+                 "intra-regional cooperation and substitute for each other in the marginal benefit (ODD 4.2b); "
+                 "default: the format's own code"),
     "active": Flag("the format exists at the start"),
     "channels": Fields({k: Num(**SHARE, doc=f"how much the format channels {k}") for k in CHANNELS}),
     "obligations": Fields({k: Num(**SHARE, doc=f"binding {k.replace('_', ' ')} obligation of full membership "
@@ -132,7 +135,7 @@ FORMAT = Fields({
         "friction": Num(**SHARE, doc="friction with powers outside the format"),
         "sanctions_exposure": Num(**SHARE, doc="exposure to sanctions aimed at its member powers"),
     }),
-}, optional=frozenset({"name", "eligible_turkic_only"}))
+}, optional=frozenset({"name", "eligible_turkic_only", "club"}))
 
 PARAMETERS = Fields({
     "rationality": Num(0, 1e3, "1/utility", "logit rationality lambda: 0 random choice, large = best reply"),

@@ -44,6 +44,8 @@ CASES = {
     "obligation_out_of_range": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations: {{collective_defence: 0, "
                                 "supranational: 2, binding_security: 0, consultation: 1}\n",
                                 ["formats.EAEU.obligations.supranational", "out of range [0, 1]"]),
+    "club_not_text": (f"extends: {BASE}\nformats:\n  OTS:\n    club: [CIS]\n",
+                      ["formats.OTS.club", "must be text"]),
     "obligation_unknown": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations:\n      supranationl: 1\n",
                            ["formats.EAEU.obligations.supranationl", "did you mean 'supranational'"]),
     "obligation_cost_negative": (f"extends: {BASE}\nparameters:\n  obligation_cost:\n    consultation: -0.1\n",

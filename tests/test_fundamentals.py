@@ -41,3 +41,28 @@ def test_routes_used_describe_the_start_year_or_earlier():
         used = sum(int(r["describes"]) <= year and r["partner"] in ("RUS", "CHN") for r in rows)
         assert (share > 0).sum() == used
         assert (share.sum(axis=-1) <= 1 + 1e-9).all()
+
+
+def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
+    """Of equal-quality rows the state's own side wins (China's records of Kyrgyz and Tajik trade include transit
+    cargo, ODD 7.2), whatever the order of the rows in trade.csv."""
+    from model.fundamentals import best_trade_rows, trade_rows
+
+    rows = trade_rows()
+    for order in (rows, rows[::-1]):
+        picked = {y: best_trade_rows(y, order) for y in (2017, 2022)}
+        assert picked[2017][("KGZ", "CHN")]["turnover_usd_bn"] == "1.56"
+        assert picked[2022][("KGZ", "CHN")]["turnover_usd_bn"] == "3.92"
+        assert picked[2022][("TJK", "CHN")]["turnover_usd_bn"] == "1.21"
+        assert picked[2022][("KAZ", "CHN")]["basis"] == "state"  # reported beats the China-side mirror
+    f = load_fundamentals(2022, KNOWN_STATES, KNOWN_POWERS)
+    assert f.turnover_usd_bn[KNOWN_STATES.index("KGZ"), KNOWN_POWERS.index("CHN")] == pytest.approx(3.92)
+    assert all(r["basis"] in ("state", "exporters", "partner", "mixed") for r in rows)
+
+
+def test_backcast_china_target_is_on_the_basis_of_the_2017_start():
+    from experiments.calibration import TARGETS, china_target_2022
+
+    target, notes = china_target_2022()
+    assert target == pytest.approx(70.2 - 15.37 + 3.92)  # Kyrgyzstan starts 2017 on its own side
+    assert TARGETS["chn_2022"] == pytest.approx(target, abs=0.005) and len(notes) == 1

@@ -4,11 +4,13 @@ routes between neighbours, accession packages, per-run parameters and the non-fi
 import numpy as np
 import pytest
 
-from model import GreatGameModel
+from model import GreatGameModel, load_scenario
 from model.axes import BENEFIT, INFLUENCE, Level
 from model.choice import choice_probabilities, logit_choice, transition_matrix
 from model.dynamics import update_trade
 from model.influence import influence_by_channel
+
+from .conftest import SCENARIOS
 
 ARRAYS = ("influence", "status", "engagement", "turnover", "active")
 
@@ -70,6 +72,31 @@ def test_marginal_value_a_second_format_adds_less_of_the_same_channel(baseline):
     m.status[0, s, eaeu] = Level.MEMBER
     m.perceive()
     assert m.benefit[0, s, cis] < alone
+
+
+def test_regional_cooperation_substitutes_within_a_club_and_adds_up_across_clubs(baseline, tmp_path):
+    """Regional cooperation is with a format's other members (ODD 4.2b): the OTS (Turkic states) leaves the CIS's
+    regional benefit whole, while CA-China and the C5+1 (both club C5: the five meeting as a group) substitute."""
+    weights = {f"parameters.weights.{b}": np.zeros(1) for b in BENEFIT if b != "regional"}  # regional channel only
+    m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1, run_values=weights)
+    s = m.states.index("KAZ")
+    cis, ots, c5, cac = (m.formats.index(f) for f in ("CIS", "OTS", "C5+1", "CA-China"))
+    m.perceive()
+    alone_cis, alone_cac = m.benefit[0, s, cis], m.benefit[0, s, cac]
+    assert alone_cis > 0 and alone_cac > 0
+    m.status[0, s, ots] = Level.MEMBER
+    m.perceive()
+    assert m.benefit[0, s, cis] == pytest.approx(alone_cis)
+    m.status[0, s, c5] = Level.MEMBER
+    m.perceive()
+    assert m.benefit[0, s, cac] < alone_cac
+    # a scenario that puts the OTS in the CIS's club makes them substitutes
+    (tmp_path / "merged.yaml").write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: merged\n"
+                                          "initial_status: blank\nformats: {OTS: {club: CIS}}\n")
+    m2 = GreatGameModel(load_scenario(tmp_path / "merged.yaml"), runs=1, run_values=weights)
+    m2.status[0, s, ots] = Level.MEMBER
+    m2.perceive()
+    assert m2.benefit[0, s, cis] < alone_cis
 
 
 def test_a_neighbour_joining_changes_a_states_customs_union_benefit(baseline):
