@@ -154,14 +154,22 @@ def china_target_2022() -> tuple[float, list[str]]:
     from model.fundamentals import best_trade_rows, trade_rows
 
     rows = [r for r in trade_rows() if r["partner"] == "CHN" and r["year"] == "2022"]
-    total = next(float(r["turnover_usd_bn"]) for r in rows if r["state"] == "CA5" and r["basis"] == "partner")
-    notes = []
+    totals = [float(r["turnover_usd_bn"]) for r in rows if r["state"] == "CA5" and r["basis"] == "partner"]
+    if not totals:
+        raise ValueError("model/data/trade.csv: no China-side CA5-CHN 2022 row (the backcast's China target)")
+    total, notes = totals[0], []
     for (state, partner), r in sorted(best_trade_rows(2017).items()):
         if partner != "CHN" or r["basis"] != "state":
             continue
-        side = {r2["basis"]: float(r2["turnover_usd_bn"]) for r2 in rows if r2["state"] == state}
-        total += side["state"] - side["partner"]
-        notes.append(f"{state}: China-side {side['partner']:g} replaced by own-side {side['state']:g}")
+        side: dict[str, float] = {}
+        for r2 in rows:  # the first row of each basis, as listed
+            if r2["state"] == state:
+                side.setdefault(r2["basis"], float(r2["turnover_usd_bn"]))
+        if "state" in side and "partner" in side:
+            total += side["state"] - side["partner"]
+            notes.append(f"{state}: China-side {side['partner']:g} replaced by own-side {side['state']:g}")
+        else:
+            notes.append(f"{state}: no 2022 own-side and China-side pair to rebase, kept as in the total")
     return total, notes
 
 

@@ -168,3 +168,20 @@ def test_a_run_that_goes_non_finite_is_recorded_and_its_neighbours_are_unchanged
 
 def test_benefit_channels_are_named_not_numbered():
     assert BENEFIT.trade == 0 and BENEFIT.regional == len(BENEFIT) - 1
+
+
+def test_pruning_pairs_no_format_reaches_leaves_every_benefit_unchanged(baseline):
+    """Benefit pairs that no format reaches in any run are dropped at construction (speed); a run's benefits are
+    those of the same run in a model where a second run reaches every pair, so that nothing is dropped."""
+    from model.axes import BENEFIT
+    from model.choice import benefit_pairs
+
+    alone = GreatGameModel(baseline, runs=1)
+    assert len(alone.pair_actor) < len(benefit_pairs(alone.members_q, alone.P, alone.clubs)[0])  # some dropped
+    every = {f"formats.{f}.channels.{b}": np.array([baseline.raw["formats"][f]["channels"][b], 0.5])
+             for f in alone.formats for b in BENEFIT}
+    full = GreatGameModel(baseline, runs=2, run_values=every)
+    assert len(full.pair_actor) > len(alone.pair_actor)
+    alone.perceive()
+    full.perceive()
+    np.testing.assert_allclose(full.benefit[0], alone.benefit[0], rtol=1e-12, atol=1e-15)
