@@ -60,6 +60,15 @@ def overrides(keys: list[str], x: np.ndarray) -> dict[str, float]:
     return {k: float(round(v, 6)) for k, v in zip(keys, x, strict=True)}
 
 
+def vector_runs(keys: list[str] | None, X: np.ndarray | None, runs: int) -> dict[str, Any]:
+    """Model arguments that give every parameter vector (rows of X) `runs` runs with common random numbers (spawn
+    keys 0..runs-1 for each vector); without X, `runs` runs of the scenario's own values."""
+    if X is None:
+        return {"runs": runs}
+    return {"spawn_keys": [(r,) for _ in range(len(X)) for r in range(runs)],
+            "run_values": {k: np.repeat(X[:, i], runs) for i, k in enumerate(keys or [])}}
+
+
 def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys: list[str] | None = None,
                            X: np.ndarray | None = None, steps: int = HAZARD_STEPS,
                            states: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +76,7 @@ def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys
     pattern of the start year, no events, for each parameter vector (rows of X; None: the scenario's own)."""
     n = 1 if X is None else len(X)
     sc = scenario.with_overrides({"initial_status": "data", "steps": steps, "events": []})
-    values = None if X is None else {k: np.repeat(X[:, i], runs) for i, k in enumerate(keys or [])}
-    m = GreatGameModel(sc, spawn_keys=[(r,) for _ in range(n) for r in range(runs)], rng=seed, run_values=values).run()
+    m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
     valid = observed_cells(m.states, m.formats, int(sc.raw["data_year"])) >= 0
     rows = list(range(m.S)) if states is None else states
@@ -80,22 +88,14 @@ def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys
     return 1 - (1 - down) ** (1 / m.dt), 1 - (1 - up) ** (1 / m.dt)
 
 
-def vector_runs(keys: list[str] | None, X: np.ndarray | None, runs: int) -> dict[str, Any]:
-    """Model arguments that give every parameter vector (rows of X) `runs` runs with common random numbers (spawn
-    keys 0..runs-1 for each vector); without X, `runs` runs of the scenario's own values."""
-    if X is None:
-        return {"runs": runs}
-    return {"spawn_keys": [(r,) for _ in range(len(X)) for r in range(runs)],
-            "run_values": {k: np.repeat(X[:, i], runs) for i, k in enumerate(keys or [])}}
-
-
 def simulate_blank_slate(scenario: Scenario, runs: int = 32, steps: int = 120, window: int = 40,
                          seed: int | None = None, keys: list[str] | None = None,
-                         X: np.ndarray | None = None) -> dict[str, Any]:
+                         X: np.ndarray | None = None, hazards: bool = True) -> dict[str, Any]:
     """Simulate from a blank slate and return the modal status over the last `window` periods and all runs of
     every state in the five institutions, the observed pattern, and a settling diagnostic. With parameter vectors
     X (rows, columns `keys`), every vector gets `runs` runs and the modal status is taken over all of them (the
-    predictive distribution of an ensemble of fits)."""
+    predictive distribution of an ensemble of fits). `hazards`: also the exit and join hazards from the observed
+    pattern (a second simulation; None without)."""
     sc = scenario.with_overrides({"initial_status": "blank", "steps": steps, "events": [], "fundamentals": "held"})
     m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
@@ -106,11 +106,12 @@ def simulate_blank_slate(scenario: Scenario, runs: int = 32, steps: int = 120, w
     early = np.stack([(st[:half] == k).sum(axis=(0, 1)) for k in range(3)], axis=-1).argmax(axis=-1)
     late = np.stack([(st[half:] == k).sum(axis=(0, 1)) for k in range(3)], axis=-1).argmax(axis=-1)
     observed = observed_cells(m.states, m.formats, int(sc.raw["data_year"]))
-    down, up = observed_start_hazards(scenario, runs, seed, keys, X)
+    down, up = observed_start_hazards(scenario, runs, seed, keys, X) if hazards else (None, None)
     return {"states": list(m.states), "formats": list(INSTITUTIONS), "predicted": modal, "observed": observed,
             "share": counts / counts.sum(axis=-1, keepdims=True), "matched": int((modal == observed).sum()),
             "settled": bool((early == late).all()), "changed_cells_between_half_windows": int((early != late).sum()),
-            "hazard_down_per_year": float(np.mean(down)), "hazard_up_per_year": float(np.mean(up))}
+            "hazard_down_per_year": None if down is None else float(np.mean(down)),
+            "hazard_up_per_year": None if up is None else float(np.mean(up))}
 
 
 def backcast(scenario: Scenario, runs: int = 32, seed: int | None = None, keys: list[str] | None = None,
@@ -153,12 +154,13 @@ def china_target_2022() -> tuple[float, list[str]]:
     target and a note of each replacement."""
     from model.fundamentals import best_trade_rows, trade_rows
 
-    rows = [r for r in trade_rows() if r["partner"] == "CHN" and r["year"] == "2022"]
+    table = trade_rows()
+    rows = [r for r in table if r["partner"] == "CHN" and r["year"] == "2022"]
     totals = [float(r["turnover_usd_bn"]) for r in rows if r["state"] == "CA5" and r["basis"] == "partner"]
     if not totals:
         raise ValueError("model/data/trade.csv: no China-side CA5-CHN 2022 row (the backcast's China target)")
     total, notes = totals[0], []
-    for (state, partner), r in sorted(best_trade_rows(2017).items()):
+    for (state, partner), r in sorted(best_trade_rows(2017, table).items()):
         if partner != "CHN" or r["basis"] != "state":
             continue
         side: dict[str, float] = {}
@@ -249,9 +251,7 @@ def simulated_scores(scenario: Scenario, keys: list[str], X: np.ndarray, runs: i
     - HAZARD_WEIGHT x the squared log distance of the simulated exit and join hazards from the record's."""
     n = len(X)
     sc = scenario.with_overrides({"initial_status": "blank", "steps": steps, "events": [], "fundamentals": "held"})
-    values = {k: np.repeat(X[:, i], runs) for i, k in enumerate(keys)}
-    m = GreatGameModel(sc, spawn_keys=[(r,) for _ in range(n) for r in range(runs)], rng=seed,
-                       run_values=values).run()
+    m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
     observed = observed_cells(m.states, m.formats, int(sc.raw["data_year"]))
     rows = list(range(len(observed))) if states is None else states
@@ -318,7 +318,8 @@ def fit_choice(scenario: Scenario, seed: int, maxiter: int, popsize: int, candid
     # the candidates are compared by the objective the search optimises (cells, soft cells and the record's
     # hazards), simulated with `runs` runs each; the first of equal scores wins
     best_x = pool[int(np.argmax(simulated_scores(scenario, fit.keys, pool, runs=runs, seed=seed)))]
-    best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, best_x)), runs=runs, seed=seed)
+    best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, best_x)), runs=runs, seed=seed,
+                                hazards=False)
     return fit, overrides(fit.keys, best_x), best
 
 

@@ -64,12 +64,12 @@ def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, can
         pool = np.array([refined, fit.best, *fit.near_best(tolerance_cells=0, limit=candidates - 2, seed=seed)])
         # the candidate with the best simulated objective on the four training states (as the calibration picks)
         x = pool[int(np.argmax(simulated_scores(scenario, fit.keys, pool, runs=runs, seed=seed, states=train)))]
-        best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed)
+        best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed, hazards=False)
         best_train = int((best["predicted"][train] == best["observed"][train]).sum())
         predicted[s] = best["predicted"][s]
         observed = best["observed"]
         near = fit.near_best(tolerance_cells=1, limit=32, seed=seed)
-        ens = simulate_blank_slate(scenario, runs=ensemble_runs, seed=seed, keys=fit.keys, X=near)
+        ens = simulate_blank_slate(scenario, runs=ensemble_runs, seed=seed, keys=fit.keys, X=near, hazards=False)
         predicted_ens[s] = ens["predicted"][s]
         folds.append({"state": scenario.states[s], "train_cells_matched": best_train,
                       "test_cells_matched": int((best["predicted"][s] == best["observed"][s]).sum()),
@@ -107,7 +107,7 @@ def robustness(scenario: Scenario, bc: Scenario, runs: int, seed: int, keys: tup
             except Exception:  # noqa: BLE001 - a +20% value may leave the allowed range
                 row[f"cells_{label}"] = None
                 continue
-            row[f"cells_{label}"] = simulate_blank_slate(sc, runs=runs, seed=seed)["matched"]
+            row[f"cells_{label}"] = simulate_blank_slate(sc, runs=runs, seed=seed, hazards=False)["matched"]
             if key.startswith("parameters.trade"):
                 err = backcast_errors(backcast(bc.with_overrides({key: v * f}), runs=runs, seed=seed))
                 row[f"rus_err_{label}"] = round(err["backcast_error_rus"], 3)
@@ -304,8 +304,10 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     say("null rule and blank-slate alignment (2022 fit)")
     null = null_rule(sc)
     blank = simulate_blank_slate(sc, runs=runs, seed=seed)
-    long_run = simulate_blank_slate(sc, runs=runs, seed=seed, steps=LONG_RUN_STEPS, window=LONG_RUN_STEPS // 4)
-    blank_ens = simulate_blank_slate(sc, runs=ens_runs, seed=seed, keys=ens22[0], X=ens22[1]) if ens22 else None
+    long_run = simulate_blank_slate(sc, runs=runs, seed=seed, steps=LONG_RUN_STEPS, window=LONG_RUN_STEPS // 4,
+                                    hazards=False)
+    blank_ens = (simulate_blank_slate(sc, runs=ens_runs, seed=seed, keys=ens22[0], X=ens22[1], hazards=False)
+                 if ens22 else None)
     say(f"  null rule {null['matched']}/25, model {blank['matched']}/25 cells "
         f"(near-best set: {blank_ens['matched'] if blank_ens else '-'}/25); leave-one-state-out fits")
     loo = leave_one_out(sc, seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
