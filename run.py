@@ -88,8 +88,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from experiments.runner import run_experiment
-    from experiments.spec import load_experiment
+    from experiments.batch.runner import run_experiment
+    from experiments.batch.spec import load_experiment
     from model.api import default_folder
     from model.yamlio import ScenarioError
 
@@ -110,7 +110,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"  done {man['runs_done']}, failed {man['runs_failed']}" + (" (tracebacks in parts/runs: column error)"
                                                                       if man["runs_failed"] else ""))
     if not args.no_compare:
-        from experiments.compare import compare
+        from experiments.analysis.compare import compare
 
         files = compare(out)
         print(f"  comparison: {files['report']} and {out / 'compare'}/")
@@ -119,7 +119,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from experiments.compare import compare
+    from experiments.analysis.compare import compare
     from model.yamlio import ScenarioError
 
     out = Path(args.outdir)
@@ -131,7 +131,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from experiments.calibration import calibrate
+    from experiments.fit.calibration import calibrate
     from model.scenario import load_scenario
 
     base = load_scenario(args.scenario)
@@ -145,7 +145,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from experiments.validation import validate
+    from experiments.fit.validation import validate
 
     res = validate(args.out, args.scenario, args.backcast, quick=args.quick, progress=not args.quiet)
     print(f"blank-slate cells matched: {res['blank_slate_cells_matched']}/25 (null rule "
@@ -160,7 +160,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_responsiveness(args: argparse.Namespace) -> int:
-    from experiments.responsiveness import responsiveness
+    from experiments.analysis.responsiveness import responsiveness
 
     files = responsiveness(args.out, runs=args.runs, seed=args.seed, progress=not args.quiet)
     print(f"Wrote {files['md']} and {files['csv']}")
@@ -168,7 +168,7 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
-    from experiments.levers import levers_report
+    from experiments.analysis.levers import levers_report
     from model.scenario import load_scenario
     from model.yamlio import ScenarioError
 
@@ -183,7 +183,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from experiments.discover import discover
+    from experiments.analysis.discover import discover
     from model.yamlio import ScenarioError
 
     if not 0 < args.min_coverage <= 1:
@@ -210,7 +210,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from experiments.sensitivity import sensitivity_report
+    from experiments.analysis.sensitivity import sensitivity_report
 
     cmd = f"python3 run.py sensitivity {args.store} --out {args.out}"
     files = sensitivity_report(args.store, args.out, command=cmd)
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _warm_worker() -> int:
     """Import the model in a pool worker while the parent process loads the experiment."""
-    import experiments.runner  # noqa: F401
+    import experiments.batch.runner  # noqa: F401
 
     return os.getpid()
 

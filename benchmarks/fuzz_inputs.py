@@ -100,7 +100,7 @@ def warm_campaign(args: argparse.Namespace, keep: Path, counts: dict[str, int]) 
     import signal
 
     import run  # noqa: F401 - imported once here, inherited by every child
-    from experiments import runner  # noqa: F401
+    from experiments.batch import runner  # noqa: F401
 
     t0 = time.perf_counter()
     todo = iter(range(args.start, args.start + args.cases))

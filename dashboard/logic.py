@@ -372,7 +372,7 @@ def list_batches(folders: Folders) -> list[str]:
 def open_batch(folders: Folders, name: str) -> Batch:
     """Read a batch folder written by `run.py batch`: no run is repeated. The differences and probabilities come
     from its compare/ folder, or are computed from its outcomes table when that folder is missing."""
-    from experiments.store import Store
+    from experiments.batch.store import Store
 
     path = safe_path(folders.results, name, "batch folder")
     if not path.is_dir():
@@ -412,7 +412,7 @@ def _batch_tables(store: Any, path: Path, manifest: dict, design: pd.DataFrame) 
         diff = pd.read_csv(cmp / "differences.csv")
         probs = pd.read_csv(cmp / "probabilities.csv") if (cmp / "probabilities.csv").is_file() else pd.DataFrame()
         return diff, probs
-    from experiments.compare import differences, probabilities
+    from experiments.analysis.compare import differences, probabilities
 
     oc = store.read("outcomes")
     if oc.empty:

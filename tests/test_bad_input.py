@@ -144,7 +144,7 @@ def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
 def test_plotting_keeps_the_users_matplotlib_backend(tmp_path):
     """Importing the model and plotting results never switches the backend a user (or a notebook) chose."""
     code = ("import matplotlib; matplotlib.use('svg')\n"
-            "from model import load_scenario, simulate\nimport experiments.figures, experiments.validation\n"
+            "from model import load_scenario, simulate\nimport experiments.analysis.figures, experiments.fit.validation\n"
             f"res = simulate(load_scenario(r'{BASE}'), runs=2, steps=2)\nres.plot(r'{tmp_path}')\n"
             "assert matplotlib.get_backend().lower() == 'svg', matplotlib.get_backend()\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def tiny_batch(tmp_path_factory) -> Path:
     """results/tiny: two scenarios x 3 replicates x 4 steps, written by the batch runner."""
-    from experiments.runner import run_experiment
-    from experiments.spec import load_experiment
+    from experiments.batch.runner import run_experiment
+    from experiments.batch.spec import load_experiment
 
     root = tmp_path_factory.mktemp("results")
     spec = root.parent / "tiny.yaml"

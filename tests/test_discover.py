@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import run
-from experiments.discover import discover, jeffreys
-from experiments.spec import load_experiment
+from experiments.analysis.discover import discover, jeffreys
+from experiments.batch.spec import load_experiment
 from model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 

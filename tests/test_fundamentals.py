@@ -60,7 +60,7 @@ def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
 
 
 def test_backcast_china_target_is_on_the_basis_of_the_2017_start():
-    from experiments.calibration import TARGETS, china_target_2022
+    from experiments.fit.calibration import TARGETS, china_target_2022
 
     target, notes = china_target_2022()
     assert target == pytest.approx(70.2 - 15.37 + 3.92)  # Kyrgyzstan starts 2017 on its own side

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.runner import check_experiment_size
-from experiments.spec import load_experiment
+from experiments.batch.runner import check_experiment_size
+from experiments.batch.spec import load_experiment
 from model import ScenarioError, load_scenario, simulate
 from run import _parse_set, main
 

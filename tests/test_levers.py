@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 import run
-from experiments.levers import Lever, base_values, default_levers, lever_table, run_levers
+from experiments.analysis.levers import Lever, base_values, default_levers, lever_table, run_levers
 from model import GreatGameModel
 
 

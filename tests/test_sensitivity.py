@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 import run
-from experiments.runner import groupable, run_experiment
-from experiments.sensitivity import sensitivity_report
-from experiments.spec import expand_values, load_experiment
-from experiments.store import Store
+from experiments.analysis.sensitivity import sensitivity_report
+from experiments.batch.runner import groupable, run_experiment
+from experiments.batch.spec import expand_values, load_experiment
+from experiments.batch.store import Store
 from model import GreatGameModel
 from tests.conftest import SCENARIOS
 

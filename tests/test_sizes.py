@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-import experiments.spec
+import experiments.batch.spec
 import model.api
-from experiments.runner import check_experiment_size, run_experiment
-from experiments.spec import load_experiment
+from experiments.batch.runner import check_experiment_size, run_experiment
+from experiments.batch.spec import load_experiment
 from model import ScenarioError, load_scenario, simulate
 from model.budget import (
     MAX_BATCH_HOURS,
@@ -92,8 +92,8 @@ def no_design_building(monkeypatch):
     def building(*args, **kwargs):
         raise Built
 
-    monkeypatch.setattr(experiments.spec, "design_points", building)
-    monkeypatch.setattr(experiments.spec.Scenario, "with_overrides", building)
+    monkeypatch.setattr(experiments.batch.spec, "design_points", building)
+    monkeypatch.setattr(experiments.batch.spec.Scenario, "with_overrides", building)
     return Built
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.runner import run_experiment
-from experiments.spec import load_experiment
-from experiments.store import Store
+from experiments.batch.runner import run_experiment
+from experiments.batch.spec import load_experiment
+from experiments.batch.store import Store
 from run import main
 
 from .test_batch import assert_same_data, write_experiment

@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from experiments.calibration import CHOICE_PARAMETERS, backcast, backcast_errors, simulate_blank_slate
-from experiments.standin import AlignmentSurrogate
-from experiments.validation import validate
+from experiments.fit.calibration import CHOICE_PARAMETERS, backcast, backcast_errors, simulate_blank_slate
+from experiments.fit.standin import AlignmentSurrogate
+from experiments.fit.validation import validate
 from model import GreatGameModel, load_scenario
 
 from .conftest import ROOT, SCENARIOS
@@ -147,7 +147,7 @@ def test_decision_code_names_no_state():
     """The choice rule's code must not single out a state by its code."""
     for path in ("model/choice.py", "model/agents.py", "model/core.py", "model/allocation.py", "model/dynamics.py",
                  "model/influence.py", "model/routes.py", "model/events.py", "model/params.py",
-                 "experiments/calibration.py"):
+                 "experiments/fit/calibration.py"):
         text = (ROOT / path).read_text()
         found = [c for c in STATE_CODES if re.search(rf"['\"]{c}['\"]", text)]
         assert not found, f"{path} names {found}"

@@ -2,7 +2,7 @@
 
 Reads a batch run with a Sobol design (for example experiments/sobol_all.yaml, every uncertain assumption of the
 baseline) and writes into DIR: sobol.csv (first- and total-order indices with bootstrap 95% intervals, from
-`experiments.compare.sobol_table`), sobol.png, status_uncertainty.csv, and sensitivity.md naming the assumptions
+`experiments.analysis.compare.sobol_table`), sobol.png, status_uncertainty.csv, and sensitivity.md naming the assumptions
 that decide the Russia-China ranking and the status cells that are least certain. Failed runs: their Saltelli rows
 are dropped and counted, never imputed.
 """
@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from model.axes import LEVELS
 from model.yamlio import ScenarioError
 
+from ..batch.store import open_batch, report_folder
 from .compare import sobol_table
-from .store import open_batch, report_folder
 
 DECIDES = 0.05  # a factor "decides" an outcome when its total-order lower bound exceeds the noise floor by this
 

@@ -1,7 +1,7 @@
 """Calibration of the global parameters against the patterns of docs/ODD.md section 1 (section 9).
 
 The alignment pattern and the record's exit and join hazards are fitted first on the mean-field stand-in
-(`experiments/standin.py`), then by simulation: differential evolution whose every generation runs as one lockstep
+(`experiments/fit/standin.py`), then by simulation: differential evolution whose every generation runs as one lockstep
 model, each run carrying its own parameter vector. The trade elasticity is fitted on the 2017-2022 backcast by
 simulation (2022 fit only). All fits use scipy.optimize.differential_evolution (bounded, seeded). Every parameter
 fitted here is shared by all states: nothing is per state and format.

@@ -33,7 +33,7 @@ from .calibration import (
 )
 from .record import record_hazards
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LEVEL = np.array(["none", "partial", "member"])
 
 

@@ -34,8 +34,8 @@ from matplotlib.figure import Figure
 
 from model.yamlio import ScenarioError
 
+from ..batch.store import Store, open_batch, report_folder
 from .compare import jeffreys
-from .store import Store, open_batch, report_folder
 
 QP_MAX = 0.05  # restrictions with a larger quasi-p-value are dropped
 FEATURE_SEED = 20221014
@@ -205,7 +205,7 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
     LHS inside the box). Both are validated with the project's loaders before they are kept."""
     from model.scenario import load_scenario
 
-    from .spec import load_experiment
+    from ..batch.spec import load_experiment
 
     man = batch["manifest"]
     exp_dir = Path(man.get("experiment_file", ".")).resolve().parent
@@ -366,8 +366,8 @@ def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_
 def check_box(experiment: Path, out: Path, outcome: str, where: str | None, jobs: int = 1,
               progress: bool = True) -> dict[str, Any]:
     """Run the exported experiment (a fresh LHS inside the box) and measure the share of cases."""
-    from .runner import run_experiment
-    from .spec import load_experiment
+    from ..batch.runner import run_experiment
+    from ..batch.spec import load_experiment
 
     exp = load_experiment(experiment)
     run_experiment(exp, out, jobs=jobs, force=True, progress=progress)

@@ -14,8 +14,8 @@ from scipy import stats
 
 from model.yamlio import ScenarioError
 
+from ..batch.store import Store
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples
-from .store import Store
 
 N_BOOT = 2000
 BOOT_MAX_N = 5000  # above this many runs per scenario, a normal interval replaces the bootstrap

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from model.plots import FALLBACK_COLOURS, date_axis, fan
 
-from .store import Store
+from ..batch.store import Store
 
 
 def _colour(power: str) -> str:

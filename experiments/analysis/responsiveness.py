@@ -18,9 +18,9 @@ from model.api import simulate
 from model.axes import LEVELS
 from model.scenario import load_scenario
 
-from .store import report_folder
+from ..batch.store import report_folder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_2017.yaml")
 
 

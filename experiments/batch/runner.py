@@ -269,7 +269,7 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
         ctx = get_context("fork")
     else:
         ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(["model", "experiments.runner"])
+        ctx.set_forkserver_preload(["model", "experiments.batch.runner"])
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
     pool.submit(os.getpid).result()  # start the workers now, before any thread (pyarrow, tqdm) exists
     return pool, None

@@ -31,8 +31,8 @@ from model.params import RunValues
 from model.scenario import Scenario
 from model.yamlio import ScenarioError
 
+from ..batch.store import report_folder
 from .responsiveness import paired
-from .store import report_folder
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
 BINDING = tuple(o for o in OBLIGATION if o != "consultation")
