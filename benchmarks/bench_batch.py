@@ -32,10 +32,10 @@ import mesa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from experiments.analysis.compare import compare  # noqa: E402
-from experiments.batch.runner import run_experiment  # noqa: E402
-from experiments.batch.spec import load_experiment  # noqa: E402
-from model import GreatGameModel, load_scenario  # noqa: E402
+from greatgame.experiments.analysis.compare import compare  # noqa: E402
+from greatgame.experiments.batch.runner import run_experiment  # noqa: E402
+from greatgame.experiments.batch.spec import load_experiment  # noqa: E402
+from greatgame.model import GreatGameModel, load_scenario  # noqa: E402
 
 SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "sanctions_tighten.yaml"]
 

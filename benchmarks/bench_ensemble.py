@@ -17,7 +17,7 @@ import mesa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model import GreatGameModel, load_scenario, simulate  # noqa: E402
+from greatgame.model import GreatGameModel, load_scenario, simulate  # noqa: E402
 
 
 def main() -> None:

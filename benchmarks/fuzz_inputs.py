@@ -77,7 +77,7 @@ def _child(argv: list[str], folder: Path) -> None:
         for fd, name in ((1, ".stdout"), (2, ".stderr")):
             os.dup2(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        import run
+        from greatgame import cli as run
 
         code = run.main(list(argv))
     except SystemExit as exc:  # argparse's own errors
@@ -99,8 +99,9 @@ def warm_campaign(args: argparse.Namespace, keep: Path, counts: dict[str, int]) 
     """Run the cases in children forked from this (warm, single-threaded) process, `args.jobs` at a time."""
     import signal
 
+    from greatgame.experiments.batch import runner  # noqa: F401
+
     import run  # noqa: F401 - imported once here, inherited by every child
-    from experiments.batch import runner  # noqa: F401
 
     t0 = time.perf_counter()
     todo = iter(range(args.start, args.start + args.cases))

@@ -1,6 +1,6 @@
 """Offline front-end files. Solara's page loads its JavaScript and CSS through the server's CDN proxy
 (`/_solara/cdn/...`), which fetches them from a CDN on first use and keeps them in the folder
-`SOLARA_ASSETS_PROXY_CACHE_DIR` (default `<python prefix>/share/solara/cdn`). `python3 -m dashboard.assets` fills
+`SOLARA_ASSETS_PROXY_CACHE_DIR` (default `<python prefix>/share/solara/cdn`). `python3 -m greatgame.dashboard.assets` fills
 that folder from the npm registry with `npm pack`, so the page never needs the CDN: run it once after installing
 the `[viz]` extra (and again with the same SOLARA_ASSETS_PROXY_CACHE_DIR if you set one)."""
 
@@ -65,7 +65,7 @@ def fill(folder: Path, packages: tuple[str, ...] = PACKAGES, npm: str = "npm") -
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: fill the cache (default: solara's own cache folder) and say where."""
-    parser = argparse.ArgumentParser(prog="python3 -m dashboard.assets", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python3 -m greatgame.dashboard.assets", description=__doc__)
     parser.add_argument("--dir", type=Path, help="cache folder (default: SOLARA_ASSETS_PROXY_CACHE_DIR or solara's)")
     args = parser.parse_args(argv)
     folder = args.dir or cache_dir()

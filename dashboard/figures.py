@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from greatgame.model.plots import FALLBACK_COLOURS, date_axis, fan, power_colour
+from greatgame.model.results import Results
 from matplotlib.figure import Figure
-
-from model.plots import FALLBACK_COLOURS, date_axis, fan, power_colour
-from model.results import Results
 
 from .logic import Batch, Comparison
 

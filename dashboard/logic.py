@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from greatgame.model.core import GreatGameModel
+from greatgame.model.files import SCENARIOS as SHIPPED
+from greatgame.model.files import checkout_root
+from greatgame.model.results import Results
+from greatgame.model.scenario import Scenario, load_scenario
+from greatgame.model.schema import Num, spec_at
+from greatgame.model.uncertainty import CHANNEL_WEIGHTS
+from greatgame.model.yamlio import ScenarioError
 
-from model.core import GreatGameModel
-from model.results import Results
-from model.scenario import Scenario, load_scenario
-from model.schema import Num, spec_at
-from model.uncertainty import CHANNEL_WEIGHTS
-from model.yamlio import ScenarioError
-
-PROJECT = Path(__file__).resolve().parent.parent
 ENV_SCENARIOS, ENV_RESULTS = "GREATGAME_SCENARIOS", "GREATGAME_RESULTS"  # folders named when starting the page
 DEFAULT_SCENARIO = "baseline.yaml"
 DEFAULT_RUNS = 100  # runs advanced together in the page
@@ -47,15 +47,18 @@ class DashboardError(ValueError):
 class Folders:
     """The only folders the page reads and writes: scenarios (Save, the scenario list) and results (batches)."""
 
-    scenarios: Path = PROJECT / "scenarios"
-    results: Path = PROJECT / "results"
+    scenarios: Path
+    results: Path
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Folders:
-        """$GREATGAME_SCENARIOS and $GREATGAME_RESULTS when set, else the project's scenarios/ and results/."""
+        """$GREATGAME_SCENARIOS and $GREATGAME_RESULTS when set; else, in a git checkout, the checkout's scenarios/
+        and results/; else scenarios/ and results/ in the working folder (never the installed package: the shipped
+        scenarios are listed and extended from there, but nothing is saved into it)."""
         env = os.environ if environ is None else environ
-        return cls(Path(env.get(ENV_SCENARIOS) or PROJECT / "scenarios").resolve(),
-                   Path(env.get(ENV_RESULTS) or PROJECT / "results").resolve())
+        home = checkout_root() or Path.cwd()
+        return cls(Path(env.get(ENV_SCENARIOS) or home / "scenarios").resolve(),
+                   Path(env.get(ENV_RESULTS) or home / "results").resolve())
 
 
 def safe_path(folder: Path, name: str, what: str, suffix: str | None = None) -> Path:
@@ -88,12 +91,13 @@ def safe_path(folder: Path, name: str, what: str, suffix: str | None = None) -> 
 
 # ---------------------------------------------------------------------------------------------- controls
 def list_scenarios(folders: Folders) -> list[str]:
-    """The YAML file names in the scenarios folder, baseline first."""
-    if not folders.scenarios.is_dir():
-        return []
-    names = sorted(p.name for p in folders.scenarios.iterdir() if p.suffix in (".yaml", ".yml") and
-                   _PLAIN.match(p.name))
-    return sorted(names, key=lambda n: n != DEFAULT_SCENARIO)
+    """The YAML file names in the scenarios folder and the shipped scenarios (a file of the folder hides a shipped
+    one of the same name), baseline first."""
+    names = set()
+    for folder in (folders.scenarios, SHIPPED):
+        if folder.is_dir():
+            names |= {p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and _PLAIN.match(p.name)}
+    return sorted(sorted(names), key=lambda n: n != DEFAULT_SCENARIO)
 
 
 def control_keys(sc: Scenario) -> list[str]:
@@ -185,6 +189,8 @@ class Resolved:
 def load_base(folders: Folders, name: str) -> tuple[Path, Scenario]:
     """Load a scenario file of the scenarios folder with the command line's loader."""
     path = safe_path(folders.scenarios, name, "scenario", ".yaml")
+    if not path.is_file() and (SHIPPED / path.name).is_file():
+        path = SHIPPED / path.name  # a shipped scenario the folder does not hide
     if not path.is_file():
         raise DashboardError(f"scenario: {path.name} not found in {folders.scenarios}")
     try:
@@ -263,16 +269,19 @@ def _horizon_fits(r: Resolved) -> bool:
 
 def run_command(r: Resolved, path: Path) -> str:
     """The command line that gives the page's numbers from the saved file."""
-    shown = path.relative_to(PROJECT) if path.is_relative_to(PROJECT) else path
+    home = checkout_root() or Path.cwd()
+    shown = path.relative_to(home) if path.is_relative_to(home) else path
     steps = f" --steps {r.steps}" if r.steps != r.base.steps and not _horizon_fits(r) else ""
-    return f"python3 run.py run {shown} --runs {r.runs} --seed {r.seed}{steps}"
+    command = "python3 run.py" if checkout_root() else "greatgame"
+    return f"{command} run {shown} --runs {r.runs} --seed {r.seed}{steps}"
 
 
 def save_scenario(r: Resolved, folders: Folders, name: str) -> Path:
     """Write the settings as NAME.yaml in the scenarios folder (beside the scenario it extends), validated by the
     command line's loader first; an existing file is never replaced. Returns the path."""
     path = safe_path(folders.scenarios, name, "save as", ".yaml")
-    if path.parent != r.base_path.parent:
+    shipped_base = r.base_path.parent == SHIPPED and not (path.parent / r.base_path.name).exists()
+    if path.parent != r.base_path.parent and not shipped_base:
         raise DashboardError(f"save as: the saved file must sit beside {r.base_path.name} (in {r.base_path.parent})")
     if path.exists() or path.is_symlink():
         raise DashboardError(f"save as: {path.name} exists; choose another name (files are never replaced)")
@@ -280,6 +289,7 @@ def save_scenario(r: Resolved, folders: Folders, name: str) -> Path:
     text = (f"# Saved from the greatgame dashboard. The page's numbers: {run_command(r, path)}\n"
             + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # an installed package's user: ./scenarios on first save
         fd, tmp_name = tempfile.mkstemp(prefix=".dashboard-", suffix=".yaml", dir=path.parent)
         tmp = Path(tmp_name)
     except OSError as exc:
@@ -372,7 +382,7 @@ def list_batches(folders: Folders) -> list[str]:
 def open_batch(folders: Folders, name: str) -> Batch:
     """Read a batch folder written by `run.py batch`: no run is repeated. The differences and probabilities come
     from its compare/ folder, or are computed from its outcomes table when that folder is missing."""
-    from experiments.batch.store import Store
+    from greatgame.experiments.batch.store import Store
 
     path = safe_path(folders.results, name, "batch folder")
     if not path.is_dir():
@@ -412,7 +422,7 @@ def _batch_tables(store: Any, path: Path, manifest: dict, design: pd.DataFrame) 
         diff = pd.read_csv(cmp / "differences.csv")
         probs = pd.read_csv(cmp / "probabilities.csv") if (cmp / "probabilities.csv").is_file() else pd.DataFrame()
         return diff, probs
-    from experiments.analysis.compare import differences, probabilities
+    from greatgame.experiments.analysis.compare import differences, probabilities
 
     oc = store.read("outcomes")
     if oc.empty:

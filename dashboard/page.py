@@ -17,9 +17,8 @@ from typing import Any
 import pandas as pd
 import solara
 import solara.lab
-
-from model.core import GreatGameModel
-from model.results import Results
+from greatgame.model.core import GreatGameModel
+from greatgame.model.results import Results
 
 from . import figures
 from .logic import (

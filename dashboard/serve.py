@@ -43,7 +43,7 @@ def startup_message(environ: dict[str, str] | None = None) -> str:
                     "(set GREATGAME_SCENARIOS / GREATGAME_RESULTS at start to change)"]
     gaps = missing(cache_dir())
     lines.append(f"  front-end files: {cache_dir()}" + (" (complete: works offline)" if not gaps else
-                 f" is missing {len(gaps)} package(s); run `python3 -m dashboard.assets` once to work offline"))
+                 f" is missing {len(gaps)} package(s); run `python3 -m greatgame.dashboard.assets` once to work offline"))
     return "\n".join(lines)
 
 

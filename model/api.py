@@ -1,6 +1,6 @@
 """The Python API: the same path the command line takes (load -> model -> arrays -> tables and plots).
 
-    from model import load_scenario, simulate
+    from greatgame.model import load_scenario, simulate
     sc = load_scenario("scenarios/baseline.yaml", overrides={"parameters.rationality": 8.0})
     res = simulate(sc, runs=100, seed=1)
     res.influence_table()          # pandas DataFrame
@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from tqdm import tqdm
 
 from .budget import check_run_size
 from .core import GreatGameModel, Recorder
+from .files import git_commit, versions
 from .results import Results
 from .scenario import Scenario, load_scenario
 from .yamlio import ScenarioError
@@ -62,25 +60,6 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
                    colours=first.colours, event_log=[e for p in parts for e in p.event_log],
                    failures=[f for p in parts for f in p.failures],
                    parameters={k: np.concatenate([p.parameters[k] for p in parts]) for k in first.parameters})
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "PyYAML"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
 
 
 def prepare_output(out_dir: str | Path, force: bool) -> Path:
@@ -146,7 +125,7 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
             "events_fired": sorted({(t, text) for _, t, text in results.event_log}),
             "failed_runs": [{"run": f.run, "step": f.step, "variable": f.variable, "message": f.describe()}
                             for f in results.failures],
-            "versions": _versions(), "git_commit": _git_commit(), "wall_time_s": round(wall_time_s, 3),
+            "versions": versions(), "git_commit": git_commit(), "wall_time_s": round(wall_time_s, 3),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         if out.exists():

@@ -38,6 +38,7 @@ from .choice import (
     switching_table,
 )
 from .dynamics import diplomatic_lift, trade_access, trend_growth, update_engagement, update_stock, update_trade
+from .files import BASELINE
 from .fundamentals import Fundamentals, load_fundamentals, load_routes, observed_status
 from .influence import (
     energy_leverage,
@@ -56,7 +57,7 @@ from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
 
 __all__ = ["LEVELS", "GreatGameModel", "Failure", "ModelScenario"]
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+DEFAULT_SCENARIO = BASELINE
 DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
 CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "influence_total",
            "regional_total")  # state arrays checked for NaN/inf after every step (ODD 5, observation)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).parent / "data"
+from .files import DATA_DIR
+
 QUALITY_RANK = {"reported": 0, "mirror": 1, "estimate": 2}
 # Among trade rows of equal quality: the state's own statistics first, then IMF DOTS exporter-based turnover, then
 # the partner's records (China's records of Kyrgyz and Tajik trade include transit and re-export cargo and

@@ -211,7 +211,7 @@ SCENARIO = Fields({
     "start": Text("first period, 'YYYYQn' or 'YYYY-MM'"),
     "steps": Num(1, 10000, "steps", "number of steps (the horizon that events must fall inside)", integer=True),
     "step_months": Num(1, 12, "months", "length of a step", integer=True),
-    "data_year": Num(2017, 2022, "year", "year of the fundamentals read from model/data (2017 or 2022)", integer=True),
+    "data_year": Num(2017, 2022, "year", "year of the fundamentals read from greatgame.model/data (2017 or 2022)", integer=True),
     "initial_status": Choice(("data", "blank"), "statuses at step 0: the data year's pattern, or none everywhere"),
     "fundamentals": Choice(("projected", "held"), "GDP and trade trends: the forecasts published by the start year "
                            "(projected), or held at the start year's levels (held: the blank-slate check)"),

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from .files import shipped_scenario
+
 MAX_FILE_BYTES = 50 * 2**20  # a scenario or experiment file larger than this is refused (they are a few KB)
 _LIMITS = {"file": 300, "path": 200, "reason": 600}  # characters of each part of the message a user sees
 
@@ -164,7 +166,8 @@ def _anchor_files(data: dict, path: Path) -> None:
 
 
 def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
-    """Read a scenario file and merge it over the file it `extends` (a path relative to the file), recursively."""
+    """Read a scenario file and merge it over the file it `extends` (a path relative to the file, or the name of a
+    shipped scenario when no such file is beside it), recursively."""
     path = Path(path).resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
@@ -176,7 +179,11 @@ def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(path, "extends", "must be a file path (a string)")
-    parent_path = input_file(parent, path.parent, path, "extends")
+    shipped = shipped_scenario(parent)
+    if shipped is not None and not (path.parent / parent).exists():
+        parent_path = shipped  # `extends: baseline.yaml` with no such file beside it: the shipped one
+    else:
+        parent_path = input_file(parent, path.parent, path, "extends")
     base = resolve_extends(parent_path, (*_chain, path))
     added = data.pop("events_add", None)
     merged = deep_merge(base, data)

@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-
-from model import GreatGameModel, load_scenario
+from greatgame.model import GreatGameModel, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

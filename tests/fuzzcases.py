@@ -561,7 +561,7 @@ FILE_LEVEL = ("file not found", "cannot read", "YAML", "the file is empty", "the
 def check_error(exc: BaseException, folder: Path) -> str | None:
     """None when `exc` is the promised input error: a ScenarioError on one line that names a file and a key path
     (or the file as a whole for file-level problems); otherwise what is wrong with it."""
-    from model.yamlio import ScenarioError
+    from greatgame.model.yamlio import ScenarioError
 
     if not isinstance(exc, ScenarioError):
         return f"not a ScenarioError: {type(exc).__name__}: {str(exc)[:300]}"

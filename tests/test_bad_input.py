@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from run import main
+from greatgame.cli import main
 
 from .conftest import ROOT, SCENARIOS
 
@@ -129,9 +129,9 @@ def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("injected bug in marginal_benefit")
 
-    import model.core
+    import greatgame.model.core
 
-    monkeypatch.setattr(model.core, "marginal_benefit", broken)
+    monkeypatch.setattr(greatgame.model.core, "marginal_benefit", broken)
     rc = main(["run", BASE, "--runs", "2", "--steps", "2", "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 1
@@ -144,7 +144,8 @@ def test_a_bug_is_not_reported_as_bad_input(tmp_path, capsys, monkeypatch):
 def test_plotting_keeps_the_users_matplotlib_backend(tmp_path):
     """Importing the model and plotting results never switches the backend a user (or a notebook) chose."""
     code = ("import matplotlib; matplotlib.use('svg')\n"
-            "from model import load_scenario, simulate\nimport experiments.analysis.figures, experiments.fit.validation\n"
+            "from greatgame.model import load_scenario, simulate\n"
+            "import greatgame.experiments.analysis.figures, greatgame.experiments.fit.validation\n"
             f"res = simulate(load_scenario(r'{BASE}'), runs=2, steps=2)\nres.plot(r'{tmp_path}')\n"
             "assert matplotlib.get_backend().lower() == 'svg', matplotlib.get_backend()\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

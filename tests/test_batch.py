@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from greatgame.experiments.analysis.compare import compare
+from greatgame.experiments.batch.runner import FAIL_ENV, run_experiment
+from greatgame.experiments.batch.spec import load_experiment
+from greatgame.experiments.batch.store import Store
+from greatgame.model import ScenarioError
 
-from experiments.analysis.compare import compare
-from experiments.batch.runner import FAIL_ENV, run_experiment
-from experiments.batch.spec import load_experiment
-from experiments.batch.store import Store
-from model import ScenarioError
-from run import main
+from greatgame.cli import main
 
 from .conftest import ROOT, SCENARIOS
 
@@ -201,8 +201,8 @@ LHS = ("design:\n  method: lhs\n  points: 5\n  parameters:\n    parameters.ratio
 def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tmp_path):
     """A design over numeric values runs several points in one lockstep chunk (each run with its own values); every
     point's numbers equal those of the point simulated alone, and do not depend on the chunk size."""
-    from experiments.batch.runner import groupable, plan_tasks
-    from model import GreatGameModel
+    from greatgame.experiments.batch.runner import groupable, plan_tasks
+    from greatgame.model import GreatGameModel
 
     exp = load_experiment(write_experiment(tmp_path, "g", replicates=2, chunk=7, extra=LHS))
     assert groupable(exp)

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import solara
-
-from dashboard import logic
-from dashboard.logic import DashboardError, Folders, Settings, safe_path
-from dashboard.page import Page
-from model import GreatGameModel, load_scenario
+from greatgame.dashboard import logic
+from greatgame.dashboard.logic import DashboardError, Folders, Settings, safe_path
+from greatgame.dashboard.page import Page
+from greatgame.model import GreatGameModel, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def tiny_batch(tmp_path_factory) -> Path:
     """results/tiny: two scenarios x 3 replicates x 4 steps, written by the batch runner."""
-    from experiments.batch.runner import run_experiment
-    from experiments.batch.spec import load_experiment
+    from greatgame.experiments.batch.runner import run_experiment
+    from greatgame.experiments.batch.spec import load_experiment
 
     root = tmp_path_factory.mktemp("results")
     spec = root.parent / "tiny.yaml"
@@ -268,7 +267,7 @@ def test_sessions_do_not_share_a_model(folders):
 
 
 def test_startup_message_says_where_it_listens():
-    from dashboard.serve import is_loopback, startup_message
+    from greatgame.dashboard.serve import is_loopback, startup_message
 
     assert "127.0.0.1:8765 (this machine only" in startup_message({"SERVER_NAME": "localhost", "SERVER_PORT": "8765"})
     assert "WARNING" in startup_message({"SERVER_NAME": "0.0.0.0", "SERVER_PORT": "80"})

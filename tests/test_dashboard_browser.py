@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's chromium (installed by .ci/run), driven by Playwright through
 pytest-ipywidgets' solara server. Loads app.py, resets, steps, sees the fan chart change, opens the Compare tab,
-and saves a screenshot. Needs the front-end files in solara's cache (`python3 -m dashboard.assets`)."""
+and saves a screenshot. Needs the front-end files in solara's cache (`python3 -m greatgame.dashboard.assets`)."""
 
 from __future__ import annotations
 

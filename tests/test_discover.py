@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from greatgame.experiments.analysis.discover import discover, jeffreys
+from greatgame.experiments.batch.spec import load_experiment
+from greatgame.model.scenario import load_scenario
 
-import run
-from experiments.analysis.discover import discover, jeffreys
-from experiments.batch.spec import load_experiment
-from model.scenario import load_scenario
+from greatgame import cli as run
 from tests.conftest import SCENARIOS
 
 pytest.importorskip("ema_workbench")

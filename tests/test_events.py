@@ -1,9 +1,8 @@
 """Scheduled shocks change what they should."""
 
 import numpy as np
-
-from model import GreatGameModel, load_scenario
-from model.allocation import effective_budget
+from greatgame.model import GreatGameModel, load_scenario
+from greatgame.model.allocation import effective_budget
 
 from .conftest import SCENARIOS
 

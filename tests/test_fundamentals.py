@@ -3,8 +3,7 @@
 import csv
 
 import pytest
-
-from model.fundamentals import DATA_DIR, KNOWN_POWERS, KNOWN_STATES, load_fundamentals, load_routes, period_end
+from greatgame.model.fundamentals import DATA_DIR, KNOWN_POWERS, KNOWN_STATES, load_fundamentals, load_routes, period_end
 
 
 @pytest.mark.parametrize("year", [2017, 2022])
@@ -46,7 +45,7 @@ def test_routes_used_describe_the_start_year_or_earlier():
 def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
     """Of equal-quality rows the state's own side wins (China's records of Kyrgyz and Tajik trade include transit
     cargo, ODD 7.2), whatever the order of the rows in trade.csv."""
-    from model.fundamentals import best_trade_rows, trade_rows
+    from greatgame.model.fundamentals import best_trade_rows, trade_rows
 
     rows = trade_rows()
     for order in (rows, rows[::-1]):
@@ -60,7 +59,7 @@ def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
 
 
 def test_backcast_china_target_is_on_the_basis_of_the_2017_start():
-    from experiments.fit.calibration import TARGETS, china_target_2022
+    from greatgame.experiments.fit.calibration import TARGETS, china_target_2022
 
     target, notes = china_target_2022()
     assert target == pytest.approx(70.2 - 15.37 + 3.92)  # Kyrgyzstan starts 2017 on its own side

@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from greatgame.experiments.batch.runner import check_experiment_size
+from greatgame.experiments.batch.spec import load_experiment
+from greatgame.model import ScenarioError, load_scenario, simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.batch.runner import check_experiment_size
-from experiments.batch.spec import load_experiment
-from model import ScenarioError, load_scenario, simulate
-from run import _parse_set, main
+from greatgame.cli import _parse_set, main
 
 from .conftest import ROOT, SCENARIOS
 from .fuzzcases import any_case, check_cli, check_error, cli_argv, experiment_case, run_cli, scenario_case
@@ -162,9 +162,7 @@ def test_output_folder_names_the_system_refuses(command, name, tmp_path, capsys)
 def test_a_name_that_cannot_be_the_default_folder(name, tmp_path, capsys, monkeypatch):
     """Without --out the folder is results/<name>: a name that would leave results/ or that no file system takes
     is an input error naming the key, and nothing is written."""
-    import run
-
-    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)  # results/ is under the working folder
     path = tmp_path / "s.yaml"
     path.write_text(f'extends: {BASE}\nname: "{name}"\n')
     rc = main(["run", str(path), "--runs", "1", "--steps", "1", "--quiet"])

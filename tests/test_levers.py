@@ -3,10 +3,10 @@ equal to that run simulated alone, the documented files, bad input."""
 
 import numpy as np
 import pandas as pd
+from greatgame.experiments.analysis.levers import Lever, base_values, default_levers, lever_table, run_levers
+from greatgame.model import GreatGameModel
 
-import run
-from experiments.analysis.levers import Lever, base_values, default_levers, lever_table, run_levers
-from model import GreatGameModel
+from greatgame import cli as run
 
 
 def test_a_lever_that_changes_nothing_has_exactly_zero_effect(baseline):

@@ -3,12 +3,11 @@ routes between neighbours, accession packages, per-run parameters and the non-fi
 
 import numpy as np
 import pytest
-
-from model import GreatGameModel, load_scenario
-from model.axes import BENEFIT, INFLUENCE, Level
-from model.choice import choice_probabilities, logit_choice, transition_matrix
-from model.dynamics import update_trade
-from model.influence import influence_by_channel
+from greatgame.model import GreatGameModel, load_scenario
+from greatgame.model.axes import BENEFIT, INFLUENCE, Level
+from greatgame.model.choice import choice_probabilities, logit_choice, transition_matrix
+from greatgame.model.dynamics import update_trade
+from greatgame.model.influence import influence_by_channel
 
 from .conftest import SCENARIOS
 
@@ -33,7 +32,7 @@ def test_transition_matrix_matches_the_simulated_chain():
     depth, lam, join, exit_, rho = np.array([0.8]), np.array([5.0]), np.array([0.1]), np.array([0.5]), np.array([0.25])
     allowed = np.ones(3, dtype=bool)
     trans = transition_matrix(values, depth, lam, join, exit_, allowed, rho)[0]
-    from model.choice import status_utility
+    from greatgame.model.choice import status_utility
 
     n = 100_000
     for start in range(3):
@@ -123,7 +122,7 @@ def test_an_accession_package_raises_the_targets_joining_probability(baseline):
     m.perceive()
 
     def p_member() -> float:
-        from model.choice import status_utility
+        from greatgame.model.choice import status_utility
 
         u = status_utility(m.level_values(), m.status, m.fmt.depth[:, None, :], m.p.switching_cost_join,
                            m.p.switching_cost_exit, m.allowed_levels())
@@ -173,8 +172,8 @@ def test_benefit_channels_are_named_not_numbered():
 def test_pruning_pairs_no_format_reaches_leaves_every_benefit_unchanged(baseline):
     """Benefit pairs that no format reaches in any run are dropped at construction (speed); a run's benefits are
     those of the same run in a model where a second run reaches every pair, so that nothing is dropped."""
-    from model.axes import BENEFIT
-    from model.choice import benefit_pairs
+    from greatgame.model.axes import BENEFIT
+    from greatgame.model.choice import benefit_pairs
 
     alone = GreatGameModel(baseline, runs=1)
     assert len(alone.pair_actor) < len(benefit_pairs(alone.members_q, alone.P, alone.clubs)[0])  # some dropped

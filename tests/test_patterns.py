@@ -1,9 +1,8 @@
 """Behaviour the brief asks for: the 2022 status pattern, Turkmen neutrality, hedging, endogenous convening."""
 
 import numpy as np
-
-from model import GreatGameModel, load_scenario
-from model.fundamentals import observed_status
+from greatgame.model import GreatGameModel, load_scenario
+from greatgame.model.fundamentals import observed_status
 
 from .conftest import SCENARIOS
 

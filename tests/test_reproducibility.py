@@ -2,8 +2,7 @@
 
 import mesa
 import numpy as np
-
-from model import GreatGameModel, run_to_folder, simulate
+from greatgame.model import GreatGameModel, run_to_folder, simulate
 
 ARRAYS = ("influence", "status", "engagement", "turnover", "active")
 
@@ -50,7 +49,7 @@ def test_model_runs_under_mesa_batch_run(baseline):
 
 def test_drawing_several_steps_ahead_gives_the_same_numbers(baseline, monkeypatch):
     """A run's stream gives the same numbers whether each step's block is drawn alone or several at once."""
-    import model.core as core
+    import greatgame.model.core as core
 
     monkeypatch.setattr(core, "DRAW_AHEAD", 1)
     one = GreatGameModel(baseline, runs=3, steps=13, rng=8).run().recorder

@@ -6,8 +6,7 @@ import sys
 
 import pandas as pd
 import pytest
-
-from model import GreatGameModel, load_scenario, simulate
+from greatgame.model import GreatGameModel, load_scenario, simulate
 
 from .conftest import ROOT, SCENARIOS
 

@@ -4,13 +4,13 @@ renormalised, grouped runs equal to each point alone, the Sobol report with its 
 import numpy as np
 import pytest
 import yaml
+from greatgame.experiments.analysis.sensitivity import sensitivity_report
+from greatgame.experiments.batch.runner import groupable, run_experiment
+from greatgame.experiments.batch.spec import expand_values, load_experiment
+from greatgame.experiments.batch.store import Store
+from greatgame.model import GreatGameModel
 
-import run
-from experiments.analysis.sensitivity import sensitivity_report
-from experiments.batch.runner import groupable, run_experiment
-from experiments.batch.spec import expand_values, load_experiment
-from experiments.batch.store import Store
-from model import GreatGameModel
+from greatgame import cli as run
 from tests.conftest import SCENARIOS
 
 SOBOL = f"""name: sob
@@ -80,8 +80,8 @@ def test_sensitivity_refuses_a_batch_without_a_sobol_design(tmp_path, capsys):
 
 def test_shipped_design_ranges_contain_the_baseline_values():
     """Design ranges of the shipped experiment files contain the calibrated (baseline) value of each parameter."""
-    from model.params import numeric_leaves
-    from model.scenario import load_scenario
+    from greatgame.model.params import numeric_leaves
+    from greatgame.model.scenario import load_scenario
 
     leaves = {k: v for s in ("parameters", "powers", "formats", "influence")
               for k, v in numeric_leaves(load_scenario(SCENARIOS / "baseline.yaml").raw[s], s).items()}

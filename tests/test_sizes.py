@@ -5,14 +5,13 @@ the boundaries do not depend on the machine."""
 
 import time
 
+import greatgame.experiments.batch.spec
+import greatgame.model.api
 import pytest
-
-import experiments.batch.spec
-import model.api
-from experiments.batch.runner import check_experiment_size, run_experiment
-from experiments.batch.spec import load_experiment
-from model import ScenarioError, load_scenario, simulate
-from model.budget import (
+from greatgame.experiments.batch.runner import check_experiment_size, run_experiment
+from greatgame.experiments.batch.spec import load_experiment
+from greatgame.model import ScenarioError, load_scenario, simulate
+from greatgame.model.budget import (
     MAX_BATCH_HOURS,
     MAX_DESIGN_POINTS,
     MEMORY_ENV,
@@ -24,7 +23,8 @@ from model.budget import (
     max_runs,
     period_bytes,
 )
-from run import main
+
+from greatgame.cli import main
 
 from .conftest import SCENARIOS
 
@@ -62,7 +62,7 @@ def test_ten_million_runs_are_refused_at_once(tmp_path, monkeypatch, capsys):
     def never(*args, **kwargs):
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr(model.api, "GreatGameModel", never)
+    monkeypatch.setattr(greatgame.model.api, "GreatGameModel", never)
     path = tmp_path / "huge.yaml"
     path.write_text(f"extends: {BASE}\nname: huge\nruns: 10000000\n")
     t0 = time.perf_counter()
@@ -92,8 +92,8 @@ def no_design_building(monkeypatch):
     def building(*args, **kwargs):
         raise Built
 
-    monkeypatch.setattr(experiments.batch.spec, "design_points", building)
-    monkeypatch.setattr(experiments.batch.spec.Scenario, "with_overrides", building)
+    monkeypatch.setattr(greatgame.experiments.batch.spec, "design_points", building)
+    monkeypatch.setattr(greatgame.experiments.batch.spec.Scenario, "with_overrides", building)
     return Built
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from greatgame.experiments.batch.runner import run_experiment
+from greatgame.experiments.batch.spec import load_experiment
+from greatgame.experiments.batch.store import Store
 
-from experiments.batch.runner import run_experiment
-from experiments.batch.spec import load_experiment
-from experiments.batch.store import Store
-from run import main
+from greatgame.cli import main
 
 from .test_batch import assert_same_data, write_experiment
 

@@ -4,8 +4,7 @@ grouping, leave explicitly given values alone, and are written out (docs/ODD.md 
 import numpy as np
 import pandas as pd
 import pytest
-
-from model import GreatGameModel, ScenarioError, load_scenario, run_to_folder
+from greatgame.model import GreatGameModel, ScenarioError, load_scenario, run_to_folder
 
 from .conftest import SCENARIOS
 

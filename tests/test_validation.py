@@ -5,11 +5,10 @@ import re
 
 import numpy as np
 import pytest
-
-from experiments.fit.calibration import CHOICE_PARAMETERS, backcast, backcast_errors, simulate_blank_slate
-from experiments.fit.standin import AlignmentSurrogate
-from experiments.fit.validation import validate
-from model import GreatGameModel, load_scenario
+from greatgame.experiments.fit.calibration import CHOICE_PARAMETERS, backcast, backcast_errors, simulate_blank_slate
+from greatgame.experiments.fit.standin import AlignmentSurrogate
+from greatgame.experiments.fit.validation import validate
+from greatgame.model import GreatGameModel, load_scenario
 
 from .conftest import ROOT, SCENARIOS
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from greatgame.model.yamlio import ScenarioError
 from scipy import stats
-
-from model.yamlio import ScenarioError
 
 from ..batch.store import Store
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples

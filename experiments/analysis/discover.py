@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
-
-from model.yamlio import ScenarioError
 
 from ..batch.store import Store, open_batch, report_folder
 from .compare import jeffreys
@@ -203,7 +202,7 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
                     points: int, seed: int) -> tuple[Path, Path]:
     """box_scenario.yaml (extends the batch's scenario, box ranges as uncertainty) and box_experiment.yaml (an
     LHS inside the box). Both are validated with the project's loaders before they are kept."""
-    from model.scenario import load_scenario
+    from greatgame.model.scenario import load_scenario
 
     from ..batch.spec import load_experiment
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
+from greatgame.model.plots import FALLBACK_COLOURS, date_axis, fan
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-
-from model.plots import FALLBACK_COLOURS, date_axis, fan
 
 from ..batch.store import Store
 

@@ -21,15 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from greatgame.model.axes import INSTRUMENT, LEVELS, OBLIGATION
+from greatgame.model.core import GreatGameModel
+from greatgame.model.params import RunValues
+from greatgame.model.scenario import Scenario
+from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
-
-from model.axes import INSTRUMENT, LEVELS, OBLIGATION
-from model.core import GreatGameModel
-from model.params import RunValues
-from model.scenario import Scenario
-from model.yamlio import ScenarioError
 
 from ..batch.store import report_folder
 from .responsiveness import paired

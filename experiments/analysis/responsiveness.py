@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.api import simulate
-from model.axes import LEVELS
-from model.scenario import load_scenario
+from greatgame.model.api import simulate
+from greatgame.model.axes import LEVELS
+from greatgame.model.files import SCENARIOS
+from greatgame.model.scenario import load_scenario
 
 from ..batch.store import report_folder
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = SCENARIOS.parent  # the checkout, or the installed package: shipped files are shown relative to it
 SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_2017.yaml")
 
 

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from greatgame.model.axes import LEVELS
+from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
-
-from model.axes import LEVELS
-from model.yamlio import ScenarioError
 
 from ..batch.store import open_batch, report_folder
 from .compare import sobol_table

@@ -21,14 +21,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from greatgame.model.budget import Estimate, check_batch_size
+from greatgame.model.core import GreatGameModel
+from greatgame.model.files import git_commit, versions
+from greatgame.model.params import RunValues
+from greatgame.model.results import Results
+from greatgame.model.scenario import Scenario
 from tqdm import tqdm
-
-from model.api import _git_commit, _versions
-from model.budget import Estimate, check_batch_size
-from model.core import GreatGameModel
-from model.params import RunValues
-from model.results import Results
-from model.scenario import Scenario
 
 from .spec import DesignPoint, Experiment, Outcome, file_hash
 from .store import Store
@@ -252,7 +251,7 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            from model.yamlio import ScenarioError
+            from greatgame.model.yamlio import ScenarioError
 
             raise ScenarioError("run.py", "--engine", "dask needs the optional extra: pip install -e '.[dask]'") from None
         if scheduler:
@@ -269,7 +268,7 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
         ctx = get_context("fork")
     else:
         ctx = get_context("forkserver")
-        ctx.set_forkserver_preload(["model", "experiments.batch.runner"])
+        ctx.set_forkserver_preload(["greatgame.model", "greatgame.experiments.batch.runner"])
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
     pool.submit(os.getpid).result()  # start the workers now, before any thread (pyarrow, tqdm) exists
     return pool, None
@@ -324,7 +323,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
     if resume and (store.root / "manifest.json").exists():
         manifest = store.read_json("manifest.json")
         if manifest.get("design_hash") != exp.design_hash():
-            from model.yamlio import ScenarioError
+            from greatgame.model.yamlio import ScenarioError
 
             raise ScenarioError(exp.source, "", f"differs from the experiment in {store.root} (other design, seed, "
                                 "scenarios or outcomes); only `replicates` may change on --resume")
@@ -340,7 +339,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
         "design_points": len(exp.points), "replicates": exp.replicates, "runs_total": total, "seed": exp.seed,
         "seed_rule": "run (d, r) uses numpy.random.SeedSequence(seed, spawn_key=(d, r))", "record": exp.record,
         "outcomes": [{"name": o.name, "type": o.type, **o.args} for o in exp.outcomes],
-        "versions": _versions(), "git_commit": _git_commit(), "engine": engine, "workers": jobs,
+        "versions": versions(), "git_commit": git_commit(), "engine": engine, "workers": jobs,
         "scheduler": scheduler, "status": "running",
         "start_date": exp.points[0].scenario.date_of(0).isoformat(), "step_months": exp.points[0].scenario.step_months})
     manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.runs)

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from model.budget import check_design_size
-from model.params import RunValues
-from model.scenario import Scenario, load_scenario
-from model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value, spec_at
-from model.yamlio import ScenarioError, input_file, read_text, read_yaml
+from greatgame.model.budget import check_design_size
+from greatgame.model.params import RunValues
+from greatgame.model.scenario import Scenario, load_scenario
+from greatgame.model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value, spec_at
+from greatgame.model.yamlio import ScenarioError, input_file, read_text, read_yaml
 
 OUTCOME_TYPES: dict[str, dict[str, Any]] = {
     "regional_influence": {"power": Text()},

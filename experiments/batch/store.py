@@ -23,8 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-
-from model.yamlio import ScenarioError
+from greatgame.model.yamlio import ScenarioError
 
 TABLES = ("influence", "status", "trade", "outcomes", "parameters", "runs")
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 import yaml
+from greatgame.model.core import GreatGameModel
+from greatgame.model.scenario import Scenario
 from scipy.optimize import differential_evolution
-
-from model.core import GreatGameModel
-from model.scenario import Scenario
 
 from .record import record_hazards
 from .standin import HAZARD_STEPS, INSTITUTIONS, AlignmentSurrogate, hazard_miss, observed_cells
@@ -152,7 +151,7 @@ def china_target_2022() -> tuple[float, list[str]]:
     WeNews, $70.2 bn), with the China-side figure of every state whose 2017 start comes from its own statistics
     replaced by its own-side 2022 figure (China's records of Kyrgyz trade include transit cargo). Returns the
     target and a note of each replacement."""
-    from model.fundamentals import best_trade_rows, trade_rows
+    from greatgame.model.fundamentals import best_trade_rows, trade_rows
 
     table = trade_rows()
     rows = [r for r in table if r["partner"] == "CHN" and r["year"] == "2022"]

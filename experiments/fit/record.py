@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
-from model.fundamentals import DATA_DIR
+from greatgame.model.fundamentals import DATA_DIR
 
 LEVEL = {"none": 0, "partial": 1, "member": 2}
 

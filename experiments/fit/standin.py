@@ -9,10 +9,9 @@ approximation once cells are coupled; the calibration therefore continues the se
 from __future__ import annotations
 
 import numpy as np
-
-from model.choice import level_share, transition_matrix
-from model.core import GreatGameModel
-from model.scenario import Scenario
+from greatgame.model.choice import level_share, transition_matrix
+from greatgame.model.core import GreatGameModel
+from greatgame.model.scenario import Scenario
 
 from .record import Hazards, record_hazards
 
@@ -22,7 +21,7 @@ HAZARD_STEPS = 20  # the model's hazards are measured over five years from the o
 
 def observed_cells(states: tuple[str, ...], formats: tuple[str, ...], year: int = 2022) -> np.ndarray:
     """Observed status codes of the institutions in `year`, (S, 5); -1 where a format is missing."""
-    from model.fundamentals import observed_status
+    from greatgame.model.fundamentals import observed_status
 
     obs = observed_status(year)
     return np.array([[obs.get((s, f), -1) if f in formats else -1 for f in INSTITUTIONS] for s in states])

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from greatgame.model.core import GreatGameModel
+from greatgame.model.files import SCENARIOS
+from greatgame.model.scenario import Scenario, load_scenario
 from matplotlib.figure import Figure
-
-from model.core import GreatGameModel
-from model.scenario import Scenario, load_scenario
 
 from .calibration import (
     CHOICE_PARAMETERS,
@@ -33,7 +33,7 @@ from .calibration import (
 )
 from .record import record_hazards
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = SCENARIOS.parent  # the checkout, or the installed package: shipped files are shown relative to it
 LEVEL = np.array(["none", "partial", "member"])
 
 
@@ -153,7 +153,7 @@ def explain(scenario: Scenario, state: str, fmt: str) -> tuple[str, np.ndarray, 
     other weights at zero) gives each one's share; the last run has every weight. Runs without draws (`fixed`), so
     the runs differ only in the weights. Returns the text, the three level values and the ratio of the exit to the
     join switching cost."""
-    from model.axes import BENEFIT
+    from greatgame.model.axes import BENEFIT
 
     sc = fixed(scenario).with_overrides({"initial_status": "data"})
     terms = list(BENEFIT) + ["friction", "sanctions", "hedging"]
