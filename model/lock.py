@@ -9,11 +9,11 @@ The refused writer touches nothing (it opens the existing lock file, never trunc
 The lock is `fcntl.flock(LOCK_EX | LOCK_NB)` on the lock file (Linux and macOS; no extra dependency, and unlike
 the `filelock` library it leaves the holder's line in the file for the refusal to quote). The operating system
 drops it when its holder ends in any way, SIGKILL included, so a lock left by a killed process never blocks; its
-stale line is overwritten by the next writer. The lock file itself is never deleted while held and never moved:
-`--force` deletes everything in the folder but `.lock`, and `run --force` replaces files inside the folder rather
-than the folder. After taking the lock, a writer checks that the file it locked is still the one at
-`FOLDER/.lock` (and retries if not), so a lock file removed by a writer that created an empty folder and failed
-can never leave two holders.
+stale line is overwritten by the next writer. The lock file is never moved, and deleted only by a `run` that
+fails in a folder it created itself (it removes that folder again): `--force` deletes everything in the folder
+but `.lock`, and `run --force` replaces files inside the folder rather than the folder. After taking the lock, a
+writer checks that the file it locked is still the one at `FOLDER/.lock` (and tries again if not), so a removed
+lock file can never leave two holders.
 
 How long it is held: for the call of the API function that writes (`run_to_folder`, `run_experiment`, ...), and
 on the command line (`until_exit`, entered by `greatgame.cli.main`) until the command ends, i.e. until the process
@@ -56,7 +56,8 @@ except ImportError:  # Windows: see the module docstring
     fcntl = None  # type: ignore[assignment]
 
 LOCK_FILE = ".lock"
-"""The lock file's name inside a folder; writers never delete it and count a folder holding only it as empty."""
+"""The lock file's name inside a folder; writers keep it (see the module docstring) and count a folder holding only
+it as empty."""
 RETRY_S = 0.5  # a writer that finds the lock taken looks again for this long (a reader's test lasts microseconds)
 _POLL_S = 0.01
 

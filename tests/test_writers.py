@@ -213,6 +213,37 @@ def test_in_process_writers_are_kept_apart_and_released(tmp_path):
     assert not (other / LOCK_FILE).exists()
 
 
+@pytest.mark.parametrize("argv", [
+    ["levers", "--runs", "2", "--out", "{out}"],
+    ["responsiveness", "--runs", "2", "--out", "{out}"],
+    ["validate", "--quick", "--out", "{out}"],
+    ["calibrate", "--maxiter", "1", "--out", "{out}/calibrated.yaml"],
+])
+def test_report_writers_are_refused_while_their_folder_is_written(tmp_path, capsys, argv):
+    """levers, responsiveness, validate and calibrate take their folder's lock before they run anything: while
+    another writer holds it they stop with one line naming it (exit 2) and write nothing."""
+    out = tmp_path / "out"
+    with claim(out, what="the other writer"):
+        before = snapshot(out)
+        assert main([a.format(out=out) for a in argv]) == 2
+        assert snapshot(out) == before
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {out}: --out: another process is writing this folder (pid "), err
+    assert err[0].endswith(": the other writer); wait for it to end or choose another --out"), err
+
+
+def test_dashboard_save_is_refused_while_the_scenarios_folder_is_written(tmp_path):
+    """The dashboard's Save waits (5 s) for the scenarios folder, then shows who writes it and writes nothing."""
+    folders = logic.Folders(tmp_path / "scenarios", tmp_path / "results")
+    (tmp_path / "scenarios").mkdir()
+    r = logic.resolve(logic.Settings(runs=4, values=(("parameters.rationality", 9.0),)), folders)
+    with claim(tmp_path / "scenarios", what="greatgame calibrate"):
+        with pytest.raises(logic.DashboardError, match=r"save as: another process is writing .*greatgame calibrate"):
+            logic.save_scenario(r, folders, "tweak")
+    assert not (tmp_path / "scenarios" / "tweak.yaml").exists()
+    assert logic.save_scenario(r, folders, "tweak").is_file()
+
+
 @pytest.fixture
 def cluster(tmp_path, spawn):
     """A Dask scheduler and two single-threaded workers without nannies (w0, w1), all on 127.0.0.1, as processes;
