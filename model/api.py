@@ -30,6 +30,7 @@ from .results import Results
 from .scenario import Scenario, load_scenario
 from .yamlio import ScenarioError
 
+PROBE = ".greatgame-probe-"  # the name of the empty folder made and removed to see whether a place is writable
 CHUNK_RUNS = 256  # runs advanced together; results do not depend on it (each run has its own stream)
 
 
@@ -80,7 +81,10 @@ def prepare_output(out_dir: str | Path, force: bool) -> Path:
 
 
 def _refuse_non_empty(out: Path, force: bool) -> None:
-    if not force and out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir()):
+    """Refuse a folder that holds anything but its lock file (and the writability probe of a writer killed at
+    that instant) unless forced."""
+    if not force and out.is_dir() and any(p.name != LOCK_FILE and not p.name.startswith(PROBE)
+                                          for p in out.iterdir()):
         raise ScenarioError(out, "--out", "folder exists and is not empty; pass --force to replace it or choose --out")
 
 
@@ -94,7 +98,7 @@ def _prepare_output(out: Path, force: bool) -> Path:
     if not probe_dir.is_dir():
         raise ScenarioError(out, "--out", f"cannot create the folder: {probe_dir} is a file")
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".greatgame-probe-", dir=probe_dir))
+        os.rmdir(tempfile.mkdtemp(prefix=PROBE, dir=probe_dir))
     except OSError as exc:
         raise ScenarioError(out, "--out", f"cannot write in {probe_dir} ({exc.strerror})") from None
     return out

@@ -198,7 +198,6 @@ def report_folder(out: str | Path) -> Path:
     return out
 
 
-
 def writes_report(arg: str, parent: bool = False) -> Callable:
     """Decorator of a report writer (levers, responsiveness, validate, calibrate): the folder its argument `arg`
     names (with `parent`, the folder of the file it names) is checked and created (`report_folder`), and the call
