@@ -20,6 +20,7 @@ import yaml
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS as SHIPPED
 from greatgame.model.files import checkout_root
+from greatgame.model.lock import claim, writer_of
 from greatgame.model.results import Results
 from greatgame.model.scenario import Scenario, load_scenario
 from greatgame.model.schema import Num, spec_at
@@ -288,6 +289,15 @@ def save_scenario(r: Resolved, folders: Folders, name: str) -> Path:
     doc = scenario_document(r, path.stem)
     text = (f"# Saved from the greatgame dashboard. The page's numbers: {run_command(r, path)}\n"
             + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    try:  # one writer of the folder at a time (greatgame.model.lock); another session's save is waited for
+        hold = claim(path.parent, what="greatgame dashboard (Save as scenario)", wait=5.0)
+    except ScenarioError as exc:
+        raise DashboardError(f"save as: {exc.reason}") from None
+    with hold:
+        return _write_scenario(path, text, r)
+
+
+def _write_scenario(path: Path, text: str, r: Resolved) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # an installed package's user: ./scenarios on first save
         fd, tmp_name = tempfile.mkstemp(prefix=".dashboard-", suffix=".yaml", dir=path.parent)
@@ -369,6 +379,7 @@ class Batch:
     regional: dict[str, dict[str, np.ndarray]]
     differences: pd.DataFrame
     probabilities: pd.DataFrame
+    writer: str | None = None  # who is still writing the folder (greatgame.model.lock), when someone is
 
 
 def list_batches(folders: Folders) -> list[str]:
@@ -390,7 +401,8 @@ def open_batch(folders: Folders, name: str) -> Batch:
     if not (path / "manifest.json").is_file() or not (path / "design.parquet").is_file():
         raise DashboardError(f"batch folder: {path.name} is not a finished batch (no manifest.json and "
                              "design.parquet); run `python3 run.py batch EXPERIMENT.yaml` first")
-    store = Store(path)
+    store = Store(path)  # read only: the browser never takes the folder's writer lock
+    writer = writer_of(path)
     try:
         manifest = store.read_json("manifest.json")
         design = pd.read_parquet(path / "design.parquet")
@@ -413,7 +425,7 @@ def open_batch(folders: Folders, name: str) -> Batch:
         wide = part.pivot_table(index="step", columns=["power", "design", "replicate"], values="influence")
         regional[str(sc)] = {str(p): wide[p].to_numpy() for p in powers if p in wide.columns.get_level_values(0)}
     diff, probs = _batch_tables(store, path, manifest, design)
-    return Batch(path.name, manifest, scenarios, powers, dates, regional, diff, probs)
+    return Batch(path.name, manifest, scenarios, powers, dates, regional, diff, probs, writer)
 
 
 def _batch_tables(store: Any, path: Path, manifest: dict, design: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -342,6 +342,9 @@ def BatchTab(folders: Folders) -> None:
 
 @solara.component
 def BatchView(batch: Batch) -> None:
+    if batch.writer:
+        solara.Warning(f"Still being written ({batch.writer}): this shows the runs written so far; Open again to "
+                       "see more.")
     fig = solara.use_memo(lambda: figures.batch_fans(batch), [batch])
     solara.FigureMatplotlib(fig, format="png", dependencies=[batch])
     if not batch.differences.empty:

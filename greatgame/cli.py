@@ -47,6 +47,15 @@ def _scenario(name: str | None, default: str = "baseline.yaml") -> str:
     return str(shipped) if shipped is not None and not Path(name).exists() else name
 
 
+def _note_if_written(folder: str | Path) -> None:
+    """Readers of a batch folder hold no lock; they say so on stderr when another process is writing it now."""
+    from greatgame.model.lock import writer_of
+
+    holder = writer_of(folder)
+    if holder:
+        print(f"note: {folder} is still being written ({holder}); reading what it holds now", file=sys.stderr)
+
+
 def _parse_set(items: list[str]) -> dict:
     from greatgame.model.yamlio import ScenarioError, parse_value
 
@@ -143,6 +152,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.outdir)
     if not (out / "manifest.json").exists():
         raise ScenarioError(out, "", f"no manifest.json here; run `greatgame batch EXPERIMENT.yaml --out {out}` first")
+    _note_if_written(out)
     files = compare(out, reference=args.reference)
     print(f"Wrote {files['report']} and {out / 'compare'}/ ({', '.join(sorted(p.name for p in files.values()))})")
     return 0
@@ -210,6 +220,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         raise ScenarioError("run.py", "--min-coverage", "must be in (0, 1]")
     if args.check < 0:
         raise ScenarioError("run.py", "--check", "must be 0 (no fresh sample) or a number of points")
+    _note_if_written(args.store)
     where = f' --where "{args.where}"' if args.where else ""
     cmd = f"python3 run.py discover {args.store} --outcome {args.outcome}{where}" + (
         f" --check {args.check}" if args.check else "") + (f" --out {args.out}" if args.out else "") + (
@@ -232,6 +243,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from greatgame.experiments.analysis.sensitivity import sensitivity_report
 
+    _note_if_written(args.store)
     cmd = f"python3 run.py sensitivity {args.store} --out {args.out}"
     files = sensitivity_report(args.store, args.out, command=cmd)
     print(f"Wrote {files['md']}, {files['csv']} and {files['png']} ({files['failed']} failed runs dropped)")
@@ -411,10 +423,12 @@ def main(argv: list[str] | None = None, *, early_pool: bool = False) -> int:
         return 0
     if early_pool:
         _early_pool(args)
+    from greatgame.model.lock import until_exit
     from greatgame.model.yamlio import ScenarioError
 
     try:
-        return args.func(args)
+        with until_exit():  # a folder's writer lock, once taken, is held until the command ends (model/lock.py)
+            return args.func(args)
     except ScenarioError as exc:  # bad input: one line, exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2

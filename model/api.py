@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,12 @@ from tqdm import tqdm
 from .budget import check_run_size
 from .core import GreatGameModel, Recorder
 from .files import git_commit, versions
+from .lock import LOCK_FILE, claim
 from .results import Results
 from .scenario import Scenario, load_scenario
 from .yamlio import ScenarioError
 
+PROBE = ".greatgame-probe-"  # the name of the empty folder made and removed to see whether a place is writable
 CHUNK_RUNS = 256  # runs advanced together; results do not depend on it (each run has its own stream)
 
 
@@ -63,8 +67,10 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
 
 
 def prepare_output(out_dir: str | Path, force: bool) -> Path:
-    """Check that out_dir may be written: refuse a non-empty folder without force and an unwritable place.
-    Raises ScenarioError (exit 2 on the command line) before anything is written."""
+    """Check that out_dir may be written: refuse a non-empty folder without force (a folder holding only its lock
+    file counts as empty) and an unwritable place. Raises ScenarioError (exit 2 on the command line) before anything
+    is written. Takes no lock: `run_to_folder` and `save_outputs` hold the folder's lock (model/lock.py) as they
+    write."""
     out = Path(out_dir)
     if "\0" in str(out):
         raise ScenarioError(out, "--out", "cannot use this folder name (a NUL character)")
@@ -74,21 +80,52 @@ def prepare_output(out_dir: str | Path, force: bool) -> Path:
         raise ScenarioError(out, "--out", f"cannot use this folder name ({getattr(exc, 'strerror', None) or exc})") from None
 
 
+def _refuse_non_empty(out: Path, force: bool) -> None:
+    """Refuse a folder that holds anything but its lock file (and the writability probe of a writer killed at
+    that instant) unless forced."""
+    if not force and out.is_dir() and any(p.name != LOCK_FILE and not p.name.startswith(PROBE)
+                                          for p in out.iterdir()):
+        raise ScenarioError(out, "--out", "folder exists and is not empty; pass --force to replace it or choose --out")
+
+
 def _prepare_output(out: Path, force: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise ScenarioError(out, "--out", "exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise ScenarioError(out, "--out", "folder exists and is not empty; pass --force to replace it or choose --out")
+    _refuse_non_empty(out, force)
     probe_dir = out if out.exists() else out.parent
     while not probe_dir.exists():
         probe_dir = probe_dir.parent
     if not probe_dir.is_dir():
         raise ScenarioError(out, "--out", f"cannot create the folder: {probe_dir} is a file")
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".greatgame-probe-", dir=probe_dir))
+        os.rmdir(tempfile.mkdtemp(prefix=PROBE, dir=probe_dir))
     except OSError as exc:
         raise ScenarioError(out, "--out", f"cannot write in {probe_dir} ({exc.strerror})") from None
     return out
+
+
+@contextlib.contextmanager
+def _output_folder(out_dir: str | Path, force: bool) -> Iterator[Path]:
+    """Hold out_dir's writer lock for the block (model/lock.py: a second writer is refused with one line naming
+    the holder and touches nothing), the folder checked by `prepare_output` before and under the lock. Folders the
+    block created are removed again if it fails, so a failure leaves no new folder behind."""
+    out = Path(out_dir)
+    try:
+        missing = [p for p in (out, *out.parents) if not p.exists()]  # innermost first
+    except (OSError, ValueError):  # a name the system refuses: prepare_output says so
+        missing = []
+    hold = claim(out, lambda: prepare_output(out, force))  # checked first, and again under the lock
+    try:
+        yield out
+    except BaseException:
+        if missing:
+            with contextlib.suppress(OSError):
+                (out / LOCK_FILE).unlink(missing_ok=True)
+                for p in missing:
+                    p.rmdir()
+        raise
+    finally:
+        hold.release()
 
 
 def default_folder(results: Path, name: str, file: str) -> Path:
@@ -103,12 +140,16 @@ def default_folder(results: Path, name: str, file: str) -> Path:
 
 def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed: int, wall_time_s: float,
                  force: bool = False) -> Path:
-    """Write influence/status/trade Parquet, manifest.json and the plots into out_dir. Everything is written into
-    a temporary sibling folder first and moved into place at the end, so a failure leaves any old folder intact."""
-    out = prepare_output(out_dir, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Write influence/status/trade Parquet, manifest.json and the plots into out_dir, holding its writer lock.
+    Everything is written into a temporary sibling folder first, so a failure leaves any old content intact; then
+    the old files are removed (manifest.json first) and the new ones moved in (manifest.json last): the folder
+    itself and its lock file stay, and a folder with a manifest.json is whole."""
+    with _output_folder(out_dir, force) as out:
+        return _save(results, scenario, out, seed, wall_time_s)
+
+
+def _save(results: Results, scenario: Scenario, out: Path, seed: int, wall_time_s: float) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    tmp.chmod(0o755)
     try:
         results.influence_table().to_parquet(tmp / "influence.parquet", index=False)
         results.status_table().to_parquet(tmp / "status.parquet", index=False)
@@ -128,29 +169,28 @@ def save_outputs(results: Results, scenario: Scenario, out_dir: str | Path, seed
             "versions": versions(), "git_commit": git_commit(), "wall_time_s": round(wall_time_s, 3),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
+        (out / "manifest.json").unlink(missing_ok=True)  # from here until the new one is in, the folder is not whole
+        for p in out.iterdir():
+            if p.name != LOCK_FILE:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        for p in sorted(tmp.iterdir(), key=lambda p: p.name == "manifest.json"):
+            os.replace(p, out / p.name)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
 def run_to_folder(scenario: Scenario | str | Path | dict, out_dir: str | Path, runs: int | None = None,
                   seed: int | None = None, steps: int | None = None, force: bool = False,
                   progress: bool = False) -> tuple[Results, Path]:
-    """Check the size (model/budget.py) and the output folder, simulate, and write every output file: what
-    `run.py run` does. Bad input or an impossible size raises ScenarioError before anything is written."""
+    """Check the size (model/budget.py) and the output folder, take the folder's writer lock (model/lock.py),
+    simulate, and write every output file: what `run.py run` does. Bad input, an impossible size or a folder
+    another process is writing raises ScenarioError before anything is written."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     check_run_size(sc, runs, steps)
-    prepare_output(out_dir, force)
     seed = int(seed if seed is not None else sc.raw["seed"])
-    t0 = time.perf_counter()
-    res = simulate(sc, runs=runs, seed=seed, steps=steps, progress=progress)
-    wall = time.perf_counter() - t0
-    return res, save_outputs(res, sc, out_dir, seed, wall, force)
+    with _output_folder(out_dir, force) as out:  # the lock, before anything runs: a second writer stops at once
+        t0 = time.perf_counter()
+        res = simulate(sc, runs=runs, seed=seed, steps=steps, progress=progress)
+        wall = time.perf_counter() - t0
+        return res, _save(res, sc, out, seed, wall)

@@ -121,7 +121,7 @@ def test_second_writer_is_refused(tmp_path):
     first = Store(tmp_path / "out")
     first.open(resume=False, force=False)
     try:
-        with pytest.raises(ScenarioError, match="another batch is writing this folder"):
+        with pytest.raises(ScenarioError, match="another process is writing this folder"):
             Store(tmp_path / "out").open(resume=True, force=False)
     finally:
         first.close()

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
 
-from ..batch.store import report_folder
+from ..batch.store import report_folder, writes_report
 from .responsiveness import paired
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
@@ -199,6 +199,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
     return path
 
 
+@writes_report("out_dir")  # one writer per folder: a second is refused at once
 def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int | None = None,
                   levers: list[Lever] | None = None, command: str | None = None,
                   progress: bool = True) -> dict[str, Path]:

@@ -18,7 +18,7 @@ from greatgame.model.axes import LEVELS
 from greatgame.model.files import SCENARIOS
 from greatgame.model.scenario import load_scenario
 
-from ..batch.store import report_folder
+from ..batch.store import report_folder, writes_report
 
 ROOT = SCENARIOS.parent  # the checkout, or the installed package: shipped files are shown relative to it
 SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_2017.yaml")
@@ -34,6 +34,7 @@ def paired(diff: np.ndarray) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+@writes_report("out_dir")  # one writer per folder: a second is refused at once
 def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None,
                    scenarios_dir: Path = ROOT / "scenarios", progress: bool = True) -> dict[str, Path]:
     """Run the baseline and every other shipped scenario; write responsiveness.md and .csv into out_dir."""

@@ -1,17 +1,17 @@
 """On-disk store of an experiment: a Parquet dataset per table, written as tasks finish.
 
-Layout of OUT/: `manifest.json`, `design.parquet`, `.lock`, and `parts/<table>/<task>.parquet` for the tables
-influence, status, trade, outcomes and runs. Each part is written under a hidden temporary name and renamed, so a
-kill never leaves a corrupt file; the task's `runs` part is written last and is the task's commit mark. Parts of
-tasks without a commit mark are removed on resume, and so are all parts of a committed task one of whose parts is
-not whole (truncated or unreadable after a machine crash): its runs are run again. A write that fails (disk full,
-read-only folder) stops the batch with a one-line ScenarioError; what was committed stays for `--resume`.
+Layout of OUT/: `manifest.json`, `design.parquet`, `.lock` (the writer's lock: greatgame.model.lock), and
+`parts/<table>/<task>.parquet` for the tables influence, status, trade, outcomes and runs. Each part is written
+under a hidden temporary name and renamed, so a kill never leaves a corrupt file; the task's `runs` part is written
+last and is the task's commit mark. Parts of tasks without a commit mark are removed on resume, and so are all
+parts of a committed task one of whose parts is not whole (truncated or unreadable after a machine crash): its runs
+are run again. A write that fails (disk full, read-only folder) stops the batch with a one-line ScenarioError;
+what was committed stays for `--resume`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -23,24 +23,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from greatgame.model.lock import LOCK_FILE, Hold, claim, writes_folder
 from greatgame.model.yamlio import ScenarioError
 
 TABLES = ("influence", "status", "trade", "outcomes", "parameters", "runs")
 
 
 class Store:
-    """An experiment folder; `open()` takes an exclusive lock that is released when the process ends."""
+    """An experiment folder; `open()` takes its writer lock (greatgame.model.lock), `close()` releases it."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / "parts"
-        self._lock_fh: Any = None
+        self._hold: Hold | None = None
         self.redone: list[str] = []  # committed tasks found not whole on resume, run again
 
     # -------------------------------------------------------------- life cycle
     def open(self, resume: bool, force: bool) -> None:
-        """Create or reopen the folder. Refuses a non-empty folder unless resume or force, an unwritable place,
-        and a folder another process is writing (the lock)."""
+        """Create or reopen the folder, holding its writer lock (greatgame.model.lock) until `close()` (on the
+        command line: until the process ends). Refuses a folder another process is writing (one line naming it),
+        a non-empty folder unless resume or force, and an unwritable place; `force` then deletes everything in
+        the folder but the lock file, so a writer that waits on that file can never get a second lock."""
         root = self.root
         try:
             if "\0" in str(root):
@@ -50,28 +53,20 @@ class Store:
             raise ScenarioError(root, "--out", f"cannot use this folder name ({getattr(exc, 'strerror', None) or exc})") from None
         if root.exists() and not root.is_dir():
             raise ScenarioError(root, "--out", "exists and is not a folder")
-        if root.exists():
-            self._lock(root)  # first: a folder another batch is writing is refused whatever its content
-        existing = root.exists() and any(p.name != ".lock" for p in root.iterdir())
-        try:
+
+        def may_write() -> None:
+            existing = root.is_dir() and any(p.name != LOCK_FILE for p in root.iterdir())
             if existing and not (resume or force):
                 raise ScenarioError(root, "--out", "folder exists and is not empty; pass --resume to continue it "
                                     "or --force to start over")
             if resume and existing and not (root / "manifest.json").exists():
                 raise ScenarioError(root, "--resume", "no manifest.json here: not an experiment folder")
-        except ScenarioError:
-            self.close()
-            raise
-        if not root.exists():
-            try:
-                root.mkdir(parents=True)
-            except OSError as exc:
-                raise ScenarioError(root, "--out", f"cannot create the folder ({exc.strerror})") from None
-            self._lock(root)
+
+        self._hold = claim(root, may_write)  # first: a folder another process is writing is refused, whatever it holds
         if force and not resume:
             for p in root.iterdir():
-                if p.name != ".lock":
-                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+                if p.name != LOCK_FILE:
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
         try:
             for t in TABLES:
                 (self.parts / t).mkdir(parents=True, exist_ok=True)
@@ -79,30 +74,11 @@ class Store:
             self.close()
             raise ScenarioError(root, "--out", f"cannot write there ({exc.strerror or exc})") from None
 
-    def _lock(self, root: Path) -> None:
-        try:
-            self._lock_fh = open(root / ".lock", "a+")  # noqa: SIM115 - held for the process lifetime
-        except OSError as exc:
-            raise ScenarioError(root, "--out", f"cannot write there ({exc.strerror})") from None
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock_fh.seek(0)
-            holder = self._lock_fh.read().strip() or "another process"
-            self._lock_fh.close()
-            self._lock_fh = None
-            raise ScenarioError(root, "--out", f"another batch is writing this folder ({holder}); wait for it or "
-                                "choose another --out") from None
-        self._lock_fh.seek(0)
-        self._lock_fh.truncate()
-        self._lock_fh.write(f"pid {os.getpid()}\n")
-        self._lock_fh.flush()
-
     def close(self) -> None:
-        if self._lock_fh:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-            self._lock_fh.close()
-            self._lock_fh = None
+        """Release the writer lock (kept to the end of the process on the command line)."""
+        if self._hold is not None:
+            self._hold.release()
+            self._hold = None
 
     # -------------------------------------------------------------- writing
     def _write(self, path: Path, write: Callable[[Path], Any]) -> None:
@@ -221,3 +197,9 @@ def report_folder(out: str | Path) -> Path:
         raise ScenarioError(out, "--out", f"cannot write a report there ({getattr(exc, 'strerror', None) or exc})") from None
     return out
 
+
+def writes_report(arg: str, parent: bool = False) -> Callable:
+    """Decorator of a report writer (levers, responsiveness, validate, calibrate): the folder its argument `arg`
+    names (with `parent`, the folder of the file it names) is checked and created (`report_folder`), and the call
+    holds its writer lock (greatgame.model.lock): a second writer of the folder is refused at once."""
+    return writes_folder(arg, parent=parent, prepare=report_folder)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 from greatgame.model.core import GreatGameModel
+from greatgame.model.lock import writes_folder
 from greatgame.model.scenario import Scenario
 from scipy.optimize import differential_evolution
 
@@ -322,6 +323,7 @@ def fit_choice(scenario: Scenario, seed: int, maxiter: int, popsize: int, candid
     return fit, overrides(fit.keys, best_x), best
 
 
+@writes_folder("out", parent=True)  # one writer of the scenarios folder: a second is refused at once
 def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int = 1, maxiter: int = 40,
               popsize: int = 10, candidates: int = 12, runs: int = 32, progress: bool = True) -> dict[str, Any]:
     """Two separate fits (docs/ODD.md 9). The 2022 fit (alignment on the 2022 pattern and the record to 2022;

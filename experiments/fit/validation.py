@@ -15,6 +15,7 @@ from greatgame.model.files import SCENARIOS
 from greatgame.model.scenario import Scenario, load_scenario
 from matplotlib.figure import Figure
 
+from ..batch.store import writes_report
 from .calibration import (
     CHOICE_PARAMETERS,
     INSTITUTIONS,
@@ -276,6 +277,7 @@ def backcast_plot(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
+@writes_report("out_dir")  # one writer per folder: a second is refused at once
 def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backcast_path: str | Path | None = None,
              quick: bool = False, progress: bool = True) -> dict[str, Any]:
     """Run every check and write validation.json, validation.md and backcast.png into out_dir."""
