@@ -14,11 +14,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-# npm packages the page loads, at the exact versions solara's template (and the widgets the page uses) name
+# npm packages the page loads, at the exact versions solara names: its page template (the first three) and
+# `solara.Markdown`, which loads mermaid (diagrams) and KaTeX (math, with its auto-render extension) on every mount.
+# Found by recording the page's requests under /_solara/cdn/ in Chromium; tests/test_dashboard_browser.py fails on
+# any page error, so a file missing here shows there.
 PACKAGES = (
     "@widgetti/solara-vuetify-app@10.1.1",
     "requirejs@2.3.6",
     "font-awesome@4.5.0",
+    "mermaid@10.8.0",
+    "katex@0.16.9",
 )
 
 

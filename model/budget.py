@@ -140,11 +140,12 @@ def check_design_size(points: int, file: str, key: str) -> None:
                             "(fewer points or scenarios each)")
 
 
-def check_batch_size(runs_total: int, points: int, chunk: int, periods: int, dims: tuple[int, int, int, int],
-                     jobs: int, remote: bool, file: str) -> Estimate:
-    """Refuse a batch whose estimated memory (per task in each worker, the design table, per-run bookkeeping)
-    exceeds the limit here, or whose estimated time on the local workers exceeds MAX_BATCH_HOURS; `remote`: the
-    tasks run on a Dask scheduler's workers (neither their memory nor the time is checked here)."""
+def batch_memory(runs_total: int, points: int, chunk: int, periods: int, dims: tuple[int, int, int, int],
+                 jobs: int, remote: bool) -> tuple[int, int]:
+    """Estimated peak memory of a batch in tasks of `chunk` runs, and of one task in the process that runs it:
+    PROCESS_BYTES + workers' tasks (jobs x (PROCESS_BYTES + task); the task alone with one job; nothing when
+    `remote`) + (2 jobs + 1) finished tasks' arrays waiting to be written + the design table + per-run bookkeeping,
+    where task = TABLE_FACTOR x chunk x periods x period_bytes."""
     arrays = chunk * periods * period_bytes(*dims)  # one task's recorded arrays
     task = int(TABLE_FACTOR * arrays)  # a task's peak in the process that runs it
     if remote:
@@ -154,7 +155,28 @@ def check_batch_size(runs_total: int, points: int, chunk: int, periods: int, dim
     else:
         workers = jobs * (PROCESS_BYTES + task)
     in_flight = (2 * max(jobs, 1) + 1) * arrays  # finished tasks' encoded tables waiting to be written
-    memory = (PROCESS_BYTES + workers + in_flight + points * DESIGN_POINT_BYTES + runs_total * RUN_BOOKKEEPING_BYTES)
+    return (PROCESS_BYTES + workers + in_flight + points * DESIGN_POINT_BYTES + runs_total * RUN_BOOKKEEPING_BYTES,
+            task)
+
+
+def max_chunk(runs_total: int, points: int, periods: int, dims: tuple[int, int, int, int], jobs: int,
+              remote: bool) -> int:
+    """The largest `chunk` whose batch `check_batch_size` accepts here (0 when not even one run per task fits)."""
+    limit = memory_limit()[0]
+    base = batch_memory(runs_total, points, 0, periods, dims, jobs, remote)[0]
+    step = batch_memory(runs_total, points, 1, periods, dims, jobs, remote)[0] - base
+    chunk = max(int((limit - base) // step), 0) if step > 0 else 10**9
+    while chunk > 0 and batch_memory(runs_total, points, chunk, periods, dims, jobs, remote)[0] > limit:
+        chunk -= 1  # the task peak is rounded down to whole bytes, so memory is linear in chunk only nearly
+    return chunk
+
+
+def check_batch_size(runs_total: int, points: int, chunk: int, periods: int, dims: tuple[int, int, int, int],
+                     jobs: int, remote: bool, file: str) -> Estimate:
+    """Refuse a batch whose estimated memory (`batch_memory`: per task in each worker, the design table, per-run
+    bookkeeping) exceeds the limit here, or whose estimated time on the local workers exceeds MAX_BATCH_HOURS;
+    `remote`: the tasks run on a Dask scheduler's workers (neither their memory nor the time is checked here)."""
+    memory, task = batch_memory(runs_total, points, chunk, periods, dims, jobs, remote)
     seconds = runs_total * periods / (RUN_STEPS_PER_S * max(jobs, 1))
     limit, source = memory_limit()
     if memory > limit:

@@ -23,15 +23,16 @@ from .conftest import ROOT, SCENARIOS
 TABLES = ("influence", "status", "trade", "outcomes")
 
 
-def write_experiment(folder: Path, name: str = "exp", replicates: int = 6, chunk: int = 3, steps: int = 6,
+def write_experiment(folder: Path, name: str = "exp", replicates: int = 6, chunk: int | None = 3, steps: int = 6,
                      extra: str = "") -> Path:
+    """An experiment over two scenarios; `chunk=None` leaves the chunk to the runner."""
     path = folder / f"{name}.yaml"
     path.write_text(f"""name: {name}
 scenarios: [{SCENARIOS / 'baseline.yaml'}, {SCENARIOS / 'sanctions_tighten.yaml'}]
 replicates: {replicates}
 steps: {steps}
 seed: 99
-chunk: {chunk}
+{"" if chunk is None else f"chunk: {chunk}"}
 {extra}""")
     return path
 
@@ -219,3 +220,41 @@ def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tm
         got = outcomes[outcomes["design"] == p.index].sort_values("replicate")
         j = alone.powers.index("RUS")
         assert got["regional_influence_RUS"].tolist() == alone.regional_total[:, j].tolist()
+
+
+def test_automatic_chunk_follows_its_rule_and_gives_the_rows_of_an_explicit_one(tmp_path, monkeypatch):
+    """Without `chunk`, the runner picks min(pool, memory cap, max(32, min(256, ceil(runs / (4 x workers))))), evened
+    over the pool (experiments/README.md, "Chunks"); the memory cap is the largest chunk the memory check accepts;
+    the rows equal those of an explicit chunk, and --resume with another chunk continues the same store."""
+    from greatgame.experiments.batch import runner
+    from greatgame.model.budget import MEMORY_ENV, check_batch_size, max_chunk
+
+    big = load_experiment(write_experiment(tmp_path, "big", replicates=1000, chunk=None))  # 2 scenarios: pool 1000
+    assert big.chunk is None
+    with monkeypatch.context() as m:
+        m.setenv(MEMORY_ENV, "1T")  # memory does not bind here
+        assert [runner.chunk_size(big, jobs) for jobs in (1, 2, 8, 64)] == [250, 250, 63, 32]  # 256 evened, 2000/8..
+    assert runner.chunk_size(load_experiment(write_experiment(tmp_path, "set", replicates=1000, chunk=8)), 2) == 8
+    grouped = load_experiment(write_experiment(tmp_path, "auto", replicates=6, chunk=None, extra=LHS))
+    assert runner.chunk_size(grouped, 2) == 30  # the 5 points x 6 replicates of a scenario share one task
+    with monkeypatch.context() as m:
+        m.setattr(runner, "max_chunk", lambda *args: 7)  # memory for 7 runs per task
+        assert runner.chunk_size(grouped, 2) == 6  # min(30, 7) evened over 30 runs: 5 tasks of 6
+        m.setenv(MEMORY_ENV, "1G")
+        dims = (5, 4, 9, 6)
+        most = max_chunk(2000, 10, 41, dims, 2, False)
+        check_batch_size(2000, 10, most, 41, dims, 2, False, "x.yaml")
+        with pytest.raises(ScenarioError, match="smaller `chunk`"):
+            check_batch_size(2000, 10, most + 1, 41, dims, 2, False, "x.yaml")
+    man = run_experiment(grouped, tmp_path / "auto", jobs=2, progress=False)
+    assert man["sessions"][0]["chunk"] == 30
+    explicit = load_experiment(write_experiment(tmp_path, "four", replicates=6, chunk=4, extra=LHS))
+    assert len(runner.plan_tasks(explicit, set())) == 16
+    run_experiment(explicit, tmp_path / "four", progress=False)
+    assert_same_data(tmp_path / "auto", tmp_path / "four")
+    first = load_experiment(write_experiment(tmp_path, "resumed", replicates=3, chunk=None, extra=LHS))
+    run_experiment(first, tmp_path / "resumed", progress=False)
+    grown = load_experiment(write_experiment(tmp_path, "resumed", replicates=6, chunk=5, extra=LHS))
+    man = run_experiment(grown, tmp_path / "resumed", resume=True, progress=False)
+    assert [s["chunk"] for s in man["sessions"]] == [15, 5]
+    assert_same_data(tmp_path / "auto", tmp_path / "resumed")

@@ -1,10 +1,13 @@
 """The dashboard in a real browser: Debian's chromium (installed by .ci/run), driven by Playwright through
 pytest-ipywidgets' solara server. Loads app.py, resets, steps, sees the fan chart change, opens the Compare tab,
-and saves a screenshot. Needs the front-end files in solara's cache (`python3 -m greatgame.dashboard.assets`)."""
+and saves a screenshot. Fails on any page error: a console error (e.g. a front-end file the offline cache lacks,
+served as 404) or an uncaught exception in the page. Needs the front-end files in solara's cache
+(`python3 -m greatgame.dashboard.assets`)."""
 
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,9 +28,39 @@ def fan_chart_src(page) -> str:
     return page.locator("img").first.get_attribute("src") or ""
 
 
+@contextmanager
+def page_errors(page):
+    """The page's console errors and uncaught exceptions (as lines of text) logged inside the block."""
+    errors: list[str] = []
+
+    def console(msg) -> None:
+        if msg.type == "error":
+            where = (msg.location or {}).get("url", "")
+            errors.append(f"console error: {msg.text}" + (f" (at {where})" if where else ""))
+
+    def exception(exc) -> None:
+        errors.append(f"uncaught exception: {exc}")
+
+    page.on("console", console)
+    page.on("pageerror", exception)
+    try:
+        yield errors
+    finally:
+        page.remove_listener("console", console)
+        page.remove_listener("pageerror", exception)
+
+
 def test_dashboard_in_chromium(solara_server, solara_app, page_session, tmp_path):
     page = page_session
     page.set_viewport_size({"width": 1500, "height": 1100})
+    with page_errors(page) as errors:
+        browse(page, solara_server, solara_app, tmp_path)
+    assert not errors, ("the page logged errors (a front-end file missing from dashboard/assets.py shows as a 404 "
+                        "under /_solara/cdn/):\n" + "\n".join(errors))
+
+
+def browse(page, solara_server, solara_app, tmp_path) -> None:
+    """Load the app, reset with 30 runs, step, compare and save a screenshot, checking what each step shows."""
     with solara_app(str(ROOT / "app.py")):
         page.goto(solara_server.base_url)
         page.get_by_role("button", name="Reset").wait_for(timeout=60_000)

@@ -247,7 +247,7 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
            "scenarios": [_path_from(out, base_file)],
            "replicates": int(spec.get("replicates", 1)), "seed": int(seed),
            **({"steps": spec["steps"]} if "steps" in spec else {}),
-           "chunk": int(spec.get("chunk", 64)),
+           **({"chunk": int(spec["chunk"])} if "chunk" in spec else {}),  # else chosen by the runner
            "design": {"method": "lhs", "points": int(points),
                       "parameters": {k: {kk: v for kk, v in r.items() if kk in ("low", "high", "scale")}
                                      for k, r in ranges.items()}},

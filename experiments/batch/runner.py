@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from greatgame.model.budget import Estimate, check_batch_size
+from greatgame.model.api import CHUNK_RUNS
+from greatgame.model.budget import Estimate, check_batch_size, max_chunk
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import git_commit, versions
 from greatgame.model.params import RunValues
@@ -34,6 +35,10 @@ from .store import Store
 
 tqdm.monitor_interval = 0  # no monitor thread, so that the local pool can fork a single-threaded process
 FAIL_ENV = "GREATGAME_INJECT_FAILURE"  # "d:r,d:r": make these runs raise (to exercise failure handling)
+# the automatic chunk (`chunk_size`, when the experiment file sets none; experiments/README.md, "Chunks")
+MAX_CHUNK = CHUNK_RUNS  # runs per task at most: the lockstep gain levels off by then (model/api.py)
+TASKS_PER_WORKER = 4  # tasks per worker at least, so that every worker stays busy to the end of the batch
+MIN_CHUNK = 32  # ... unless that makes tasks smaller than this: per-task costs (a model built, tables encoded) rise
 
 
 @dataclass(frozen=True)
@@ -205,10 +210,46 @@ def groupable(exp: Experiment) -> bool:
     return all(k in numeric for k in exp.points[0].overrides)
 
 
-def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
-    """Tasks for every (design point, replicate) not yet recorded, in chunks of `exp.chunk` runs. Designs that vary
-    only numeric values put runs of several points in one chunk (`groupable`); others chunk each point's
-    replicates. Either way run (d, r) draws from SeedSequence(seed, (d, r)): results do not depend on grouping."""
+def _pool(exp: Experiment) -> int:
+    """The most runs one task may hold: every run of a base scenario when points share tasks (`groupable`), else
+    one point's replicates."""
+    if not groupable(exp):
+        return exp.replicates
+    return exp.replicates * (len(exp.points) // len({p.scenario_file for p in exp.points}))
+
+
+def _size_inputs(exp: Experiment) -> tuple[int, tuple[int, int, int, int]]:
+    """Recorded periods and the largest (states, powers, formats, channels) over the experiment's scenarios."""
+    bases = {p.scenario_file: p.base for p in exp.points}.values()
+    periods = 1 + (exp.steps if exp.steps is not None else max(sc.steps for sc in bases))
+    states, powers, formats, channels = (max(d) for d in zip(*[(len(sc.states), len(sc.powers), len(sc.formats),
+                                                                 len(sc.raw["influence"]["channel_weights"]))
+                                                                for sc in bases], strict=True))
+    return periods, (states, powers, formats, channels)
+
+
+def chunk_size(exp: Experiment, jobs: int = 1, remote: bool = False) -> int:
+    """Runs per task: the experiment's `chunk` when the file sets one, else chosen from the runs, the workers and
+    the memory budget: c = min(pool, memory cap, max(MIN_CHUNK, min(MAX_CHUNK, ceil(runs / (TASKS_PER_WORKER x
+    workers))))), then evened out over the pool (ceil(pool / ceil(pool / c))), at least 1. runs = design points x
+    replicates; workers = max(jobs, 1); pool = the most runs a task may hold (`_pool`); memory cap = the largest
+    chunk `check_batch_size` accepts here (`budget.max_chunk`). Results do not depend on it (seeds are per run)."""
+    if exp.chunk is not None:
+        return exp.chunk
+    runs, pool = len(exp.points) * exp.replicates, _pool(exp)
+    periods, dims = _size_inputs(exp)
+    fits = max_chunk(runs, len(exp.points), periods, dims, jobs, remote)
+    spread = -(-runs // (TASKS_PER_WORKER * max(jobs, 1)))
+    chunk = max(1, min(pool, fits, max(MIN_CHUNK, min(MAX_CHUNK, spread))))
+    return -(-pool // -(-pool // chunk))
+
+
+def plan_tasks(exp: Experiment, done: set[tuple[int, int]], chunk: int | None = None) -> list[Task]:
+    """Tasks for every (design point, replicate) not yet recorded, in chunks of `chunk` runs (default
+    `chunk_size(exp)`). Designs that vary only numeric values put runs of several points in one chunk (`groupable`);
+    others chunk each point's replicates. Either way run (d, r) draws from SeedSequence(seed, (d, r)): results do
+    not depend on grouping or chunking."""
+    chunk = chunk_size(exp) if chunk is None else chunk
     tasks = []
     if groupable(exp):
         by_base: dict[str, list[tuple[DesignPoint, int]]] = {}
@@ -216,8 +257,8 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
             by_base.setdefault(p.scenario_file, []).extend((p, r) for r in range(exp.replicates)
                                                            if (p.index, r) not in done)
         for runs in by_base.values():
-            for i in range(0, len(runs), exp.chunk):
-                part = runs[i: i + exp.chunk]
+            for i in range(0, len(runs), chunk):
+                part = runs[i: i + chunk]
                 keys = tuple((p.index, r) for p, r in part)
                 values = tuple((k, tuple(float(p.overrides[k]) for p, _ in part)) for k in part[0][0].overrides)
                 tid = f"d{keys[0][0]:05d}-r{keys[0][1]:07d}-d{keys[-1][0]:05d}-r{keys[-1][1]:07d}"
@@ -226,8 +267,8 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]]) -> list[Task]:
         return tasks
     for p in exp.points:
         missing = [r for r in range(exp.replicates) if (p.index, r) not in done]
-        for i in range(0, len(missing), exp.chunk):
-            reps = tuple(missing[i: i + exp.chunk])
+        for i in range(0, len(missing), chunk):
+            reps = tuple(missing[i: i + chunk])
             tid = f"d{p.index:05d}-r{reps[0]:07d}-{reps[-1]:07d}"
             tasks.append(Task(tid, tuple((p.index, r) for r in reps), p.scenario, exp.seed, exp.steps, exp.record,
                               exp.outcomes, samples=(p.point,) * len(reps)))
@@ -277,14 +318,13 @@ def make_executor(engine: str, jobs: int, scheduler: str | None) -> tuple[Execut
 def check_experiment_size(exp: Experiment, jobs: int = 1, engine: str = "local",
                           scheduler: str | None = None) -> Estimate:
     """Estimate the memory and time of running `exp` with `jobs` workers (model/budget.py) and raise ScenarioError
-    if they exceed what this machine has or the documented caps; the largest task is `chunk` runs."""
-    bases = {p.scenario_file: p.base for p in exp.points}.values()
-    periods = 1 + (exp.steps if exp.steps is not None else max(sc.steps for sc in bases))
-    dims = tuple(max(d) for d in zip(*[(len(sc.states), len(sc.powers), len(sc.formats),
-                                        len(sc.raw["influence"]["channel_weights"])) for sc in bases], strict=True))
-    chunk = exp.chunk if groupable(exp) else min(exp.chunk, exp.replicates)
+    if they exceed what this machine has or the documented caps; the largest task is `chunk_size` runs."""
+    periods, dims = _size_inputs(exp)
+    remote = engine == "dask" and bool(scheduler)
+    chunk = chunk_size(exp, jobs, remote)
+    chunk = chunk if groupable(exp) else min(chunk, exp.replicates)
     return check_batch_size(len(exp.points) * exp.replicates, len(exp.points), chunk, periods, dims, jobs,
-                            remote=engine == "dask" and bool(scheduler), file=exp.source)
+                            remote=remote, file=exp.source)
 
 
 def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str = "local",
@@ -330,7 +370,8 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
     store.drop_uncommitted()
     runs_done = store.read("runs", columns=["design", "replicate"])
     done = set(zip(runs_done["design"].tolist(), runs_done["replicate"].tolist(), strict=True))
-    tasks = plan_tasks(exp, done)
+    chunk = chunk_size(exp, jobs, remote=engine == "dask" and bool(scheduler))
+    tasks = plan_tasks(exp, done, chunk)
     total = len(exp.points) * exp.replicates
     manifest.update({
         "experiment": exp.name, "experiment_file": exp.source, "experiment_sha256": file_hash(exp.source),
@@ -344,6 +385,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
         "start_date": exp.points[0].scenario.date_of(0).isoformat(), "step_months": exp.points[0].scenario.step_months})
     manifest.setdefault("sessions", []).append({"start": started.isoformat(), "runs_to_do": sum(len(t.runs)
                                                                                             for t in tasks),
+                                                "chunk": chunk,  # runs per task (`chunk_size`)
                                                 "tasks_redone": store.redone})  # committed but not whole
     store.write_json("manifest.json", manifest)
     store.write_frame(store.root / "design.parquet", pd.DataFrame(exp.design_table()))

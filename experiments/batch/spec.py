@@ -40,7 +40,8 @@ EXPERIMENT = Fields({
     "replicates": Num(1, 10**7, "runs", "replicates per design point", integer=True),
     "steps": Num(1, 10000, "steps", "steps per run (default: each scenario's)", integer=True),
     "seed": Num(0, 2**63 - 1, "integer", "root seed", integer=True),
-    "chunk": Num(1, 100000, "runs", "runs advanced in lockstep per task", integer=True),
+    "chunk": Num(1, 100000, "runs", "runs advanced in lockstep per task (default: chosen from the runs, the workers "
+                 "and the memory budget; experiments/README.md)", integer=True),
     "record": Choice(("compact", "full"), "compact: influence totals every step, status and trade at start and "
                      "horizon; full: every table every step with channels"),
     "design": Fields({
@@ -97,7 +98,7 @@ class Experiment:
     replicates: int
     seed: int
     steps: int | None
-    chunk: int
+    chunk: int | None  # runs per task; None: chosen by the runner (`runner.chunk_size`)
     record: str
     outcomes: tuple[Outcome, ...]
     reference: str
@@ -107,8 +108,8 @@ class Experiment:
 
     def design_hash(self) -> str:
         """Hash of everything that determines the runs except the number of replicates (so adding replicates can
-        resume an existing store)."""
-        body = {k: v for k, v in self.raw.items() if k != "replicates"}
+        resume an existing store) and the chunk (which does not change a number, so a resume may use another)."""
+        body = {k: v for k, v in self.raw.items() if k not in ("replicates", "chunk")}
         body["_points"] = [(p.scenario_name, p.values) for p in self.points]
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -333,7 +334,7 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ScenarioError(file, "reference", f"'{reference}' is not one of the scenarios ({', '.join(names)})")
     steps = raw.get("steps")
     return Experiment(raw["name"], file, data, tuple(design), raw["replicates"], seed, steps,
-                      raw.get("chunk", 64), raw.get("record", "compact"), tuple(outcomes), reference, method,
+                      raw.get("chunk"), raw.get("record", "compact"), tuple(outcomes), reference, method,
                       tuple(params), sobol_n)
 
 
