@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS as SHIPPED
 from greatgame.model.files import checkout_root
@@ -110,12 +111,7 @@ def control_keys(sc: Scenario) -> list[str]:
 
 def value_of(sc: Scenario, key: str) -> float | None:
     """The scenario's value at a dotted key (None when it has none)."""
-    node: Any = sc.raw
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
+    return keypaths.number(sc.raw, key)
 
 
 def label_of(key: str) -> str:
@@ -228,17 +224,6 @@ def make_model(r: Resolved) -> GreatGameModel:
 
 
 # ---------------------------------------------------------------------------------------------- save
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
 def scenario_document(r: Resolved, name: str) -> dict[str, Any]:
     """The YAML mapping that `extends` the selected scenario with only what the settings change: the fixed values
     (listed under `uncertainty.fixed`, so no run draws them), and runs, seed and steps when they differ."""
@@ -251,7 +236,7 @@ def scenario_document(r: Resolved, name: str) -> dict[str, Any]:
         doc["seed"] = r.seed
     if r.steps != r.base.steps and _horizon_fits(r):
         doc["steps"] = r.steps  # else the scenario keeps its horizon and the header says --steps
-    doc.update(_nest(dict(r.settings.values)))
+    doc.update(keypaths.nest(dict(r.settings.values)))
     if not r.settings.draws:
         doc["uncertainty"] = "fixed"
     elif r.settings.values:

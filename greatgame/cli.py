@@ -14,6 +14,7 @@ by a bare file name that is not in the working folder (`greatgame run sanctions_
   greatgame levers scenarios/baseline.yaml --runs 200 --out docs/levers
   greatgame sensitivity results/sobol_all --out docs/sensitivity
   greatgame discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
+  greatgame params --odd                      # regenerate the parameter table of docs/ODD.md section 6
 
 Bad input (scenario files, options, output folder) ends with one line `FILE: key.path: reason` and exit status 2.
 Anything else is a bug: exit status 1, a short message and the traceback in a log file (or on stderr with --debug).
@@ -250,6 +251,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from greatgame.model.declarations import odd_command
+    from greatgame.model.yamlio import ScenarioError
+
+    if not args.odd:
+        raise ScenarioError("params", "--odd", "say what to do: --odd rewrites the parameter table of docs/ODD.md")
+    return odd_command(args.file, args.check)
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; `prog` is the name shown in --help (default: how this process was started)."""
     parser = argparse.ArgumentParser(
@@ -383,6 +393,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     dis.add_argument("--out", help="output folder (default STORE/discovery/OUTCOME)")
     dis.add_argument("--quiet", action="store_true")
     dis.set_defaults(func=cmd_discover)
+    par = sub.add_parser("params", help="the parameter table of docs/ODD.md, generated from the declarations",
+                         description="Rewrite the table between the marker comments of docs/ODD.md section 6 from "
+                         "the parameter declarations (model/schema.py) and the baseline's values.")
+    par.add_argument("--odd", action="store_true", help="rewrite the parameter table in docs/ODD.md section 6")
+    par.add_argument("--check", action="store_true", help="with --odd: only say whether it is up to date (exit 1 if not)")
+    par.add_argument("--file", help="the ODD file (default: docs/ODD.md of this checkout)")
+    par.set_defaults(func=cmd_params)
     return parser
 
 

@@ -4,30 +4,37 @@ Every number a scenario sets (under `parameters`, and the numeric attributes of 
 held as an array with a leading run axis, so a batch can give each run its own value without touching an equation:
 `RunValues` maps each dotted key path to an array (R,), and the typed views below read from it, e.g.
 `p.trade.access_elasticity` (R,) or `formats.channels` (R, F, B). A run's values never depend on the other runs.
+The view of the `parameters` section (`Parameters` and its nested views) is generated from the declarations in
+model/schema.py, so a parameter is declared once; the per-code attributes of formats, powers and influence are
+stacked over their codes by the classes at the end.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, get_type_hints
+from collections.abc import Mapping
+from dataclasses import dataclass, make_dataclass
+from typing import Any
 
 import numpy as np
 
 from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, OBLIGATION
+from .keypaths import flatten as numeric_leaves
+from .schema import PARAMETERS, Fields, MapOf, Num
 from .yamlio import ScenarioError
 
 NUMERIC_SECTIONS = ("parameters", "powers", "formats", "influence")
 
 
-def numeric_leaves(node: Any, prefix: str = "") -> dict[str, float]:
-    """Dotted key path -> value of every numeric leaf (booleans and text excluded)."""
-    out: dict[str, float] = {}
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out.update(numeric_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        out[prefix] = float(node)
-    return out
+def renormalised[W](weights: Mapping[str, W], given: Mapping[str, W]) -> dict[str, W]:
+    """Weights that sum to 1 (the influence channel weights, docs/ODD.md 5): `weights` with the `given` values put
+    in, each divided by their total, w_k / sum_j w_j. The total is summed in key order, so numbers (a design point)
+    and per-run arrays (draws) give the same result wherever it is done. ValueError when a total is not positive."""
+    merged = dict(weights)
+    merged.update(given)
+    total = sum(merged.values())
+    if not np.all(np.asarray(total) > 0):
+        raise ValueError("influence channel weights must not all be 0")
+    return {k: v / total for k, v in merged.items()}  # type: ignore[operator]
 
 
 class RunValues:
@@ -75,104 +82,70 @@ class RunValues:
         return {k: float(v[r]) for k, v in self.values.items()}
 
 
-def _typed(cls: type, values: RunValues, prefix: str, skip: tuple[str, ...] = ()) -> Any:
-    """Build a dataclass whose fields mirror the YAML keys under `prefix`: nested dataclasses recurse, arrays are
-    the per-run values (R,); fields in `skip` are left to the caller."""
-    hints = get_type_hints(cls)
-    kwargs = {}
-    for f in fields(cls):
-        if f.name in skip:
-            continue
-        t = hints[f.name]
-        key = f"{prefix}.{f.name}"
-        kwargs[f.name] = _typed(t, values, key) if is_dataclass(t) else values.get(key)
+# The typed view of the `parameters` section is derived from its declaration (model/schema.py PARAMETERS): one
+# frozen dataclass per mapping, whose fields are the YAML keys in schema order. A number is its per-run array (R,);
+# a mapping declared `stack` is one array (R, K) in key order; a mapping by doctrine is (R, D, K) in `axes.DOCTRINE`
+# order, 0 for a doctrine the scenario leaves out.
+_VIEWS = {  # key path -> (class name, docstring)
+    "parameters": ("Parameters", "The `parameters` section, typed: `p.trade.access_elasticity` is an array (R,)."),
+    "parameters.weights": ("BenefitWeights", "Utility weights of the benefit channels and of the cost terms (ODD 4.2), "
+                           "each (R,)."),
+    "parameters.routes": ("RouteParameters", "Route parameters (ODD 4.2f), each (R,)."),
+    "parameters.trade": ("TradeParameters", "Trade parameters (ODD 4.3), each (R,)."),
+    "parameters.investment": ("InvestmentParameters", "Investment-stock parameters (ODD 4.3), each (R,)."),
+    "parameters.powers": ("PowerBehaviour", "Behaviour of the powers (ODD 4.1), each (R,)."),
+}
+_MAP_AXES = {"doctrine": DOCTRINE}
+
+
+def _benefit(self: Any) -> np.ndarray:
+    """(R, B) in `axes.BENEFIT` order."""
+    return np.stack([getattr(self, b) for b in BENEFIT], axis=-1)
+
+
+def _from_values(cls: type, values: RunValues) -> Any:
+    """The typed `parameters` section of the runs' values."""
+    return _read(cls, PARAMETERS, values, "parameters")
+
+
+def _read(cls: type, spec: Fields, values: RunValues, prefix: str) -> Any:
+    """An instance of the view `cls` of the mapping declared by `spec` at `prefix`, from the runs' values."""
+    kwargs: dict[str, Any] = {}
+    for key, sub in spec.fields.items():
+        path = f"{prefix}.{key}"
+        if isinstance(sub, Fields) and sub.stack:
+            kwargs[key] = values.stack(path, tuple(sub.fields))
+        elif isinstance(sub, Fields):
+            kwargs[key] = _read(_VIEW_CLASSES[path], sub, values, path)
+        elif isinstance(sub, MapOf):
+            kwargs[key] = np.stack([values.stack(f"{path}.{code}", tuple(sub.value.fields), default=0.0)
+                                    for code in _MAP_AXES[sub.key_kind]], axis=1)
+        else:
+            assert isinstance(sub, Num), path
+            kwargs[key] = values.get(path)
     return cls(**kwargs)
 
 
-@dataclass(frozen=True)
-class BenefitWeights:
-    """Utility weights of the benefit channels and of the cost terms (ODD 4.2), each (R,)."""
-
-    trade: np.ndarray
-    investment: np.ndarray
-    security: np.ndarray
-    energy_transport: np.ndarray
-    migration: np.ndarray
-    regional: np.ndarray
-    friction: np.ndarray
-    sanctions: np.ndarray
-    hedging: np.ndarray
-
-    @property
-    def benefit(self) -> np.ndarray:
-        """(R, B) in `axes.BENEFIT` order."""
-        return np.stack([getattr(self, b) for b in BENEFIT], axis=-1)
+def _make_view(path: str, spec: Fields, namespace: dict[str, Any]) -> type:
+    """The frozen dataclass of the mapping at `path` (nested views first)."""
+    name, doc = _VIEWS[path]
+    fields = []
+    for key, sub in spec.fields.items():
+        nested = isinstance(sub, Fields) and not sub.stack
+        fields.append((key, _make_view(f"{path}.{key}", sub, namespace) if nested else np.ndarray))
+    cls = make_dataclass(name, fields, frozen=True, namespace=namespace.get(path, {}))
+    cls.__module__, cls.__doc__ = __name__, doc
+    _VIEW_CLASSES[path] = cls
+    return cls
 
 
-@dataclass(frozen=True)
-class TradeParameters:
-    access_elasticity: np.ndarray
-    sanctions_elasticity: np.ndarray
-    noise_sd: np.ndarray
-    partner_growth_elasticity: np.ndarray
-    reference_growth_per_year: np.ndarray
-
-
-@dataclass(frozen=True)
-class InvestmentParameters:
-    depreciation_per_year: np.ndarray
-    gross_inflow_to_stock: np.ndarray
-
-
-@dataclass(frozen=True)
-class RouteParameters:
-    customs_route_weight: np.ndarray
-
-
-@dataclass(frozen=True)
-class PowerBehaviour:
-    allocation_rationality: np.ndarray
-    rival_response: np.ndarray
-    sanctions_capacity_loss: np.ndarray
-    convene_patience_steps: np.ndarray
-    convene_probability: np.ndarray
-    loss_tolerance: np.ndarray
-    loss_memory_steps: np.ndarray
-    package_cap_years: np.ndarray
-    package_margin: np.ndarray
-
-
-@dataclass(frozen=True)
-class Parameters:
-    """The `parameters` section, typed: `p.trade.access_elasticity` is an array (R,)."""
-
-    rationality: np.ndarray
-    revision_rate: np.ndarray
-    partial_benefit_share: np.ndarray
-    partial_cost_share: np.ndarray
-    switching_cost_join: np.ndarray
-    switching_cost_exit: np.ndarray
-    engagement_adjust_rate: np.ndarray
-    diplomacy_engagement_gain: np.ndarray
-    weights: BenefitWeights
-    threat_level: np.ndarray
-    threat_spillover: np.ndarray
-    energy_price_index: np.ndarray
-    secondary_sanctions: np.ndarray
-    routes: RouteParameters
-    trade: TradeParameters
-    investment: InvestmentParameters
-    powers: PowerBehaviour
-    obligation_cost: np.ndarray = None  # type: ignore[assignment]  (R, O), filled by `from_values`
-    doctrine_penalty: np.ndarray = None  # type: ignore[assignment]  (R, D, O)
-
-    @classmethod
-    def from_values(cls, values: RunValues) -> Parameters:
-        p = _typed(cls, values, "parameters", skip=("obligation_cost", "doctrine_penalty"))
-        object.__setattr__(p, "obligation_cost", values.stack("parameters.obligation_cost", OBLIGATION))
-        object.__setattr__(p, "doctrine_penalty", np.stack(
-            [values.stack(f"parameters.doctrine_penalty.{d}", OBLIGATION, default=0.0) for d in DOCTRINE], axis=1))
-        return p
+_VIEW_CLASSES: dict[str, type] = {}
+Parameters = _make_view("parameters", PARAMETERS, {
+    "parameters": {"from_values": classmethod(_from_values)},
+    "parameters.weights": {"benefit": property(_benefit)},
+})
+BenefitWeights, RouteParameters, TradeParameters, InvestmentParameters, PowerBehaviour = (
+    _VIEW_CLASSES[f"parameters.{k}"] for k in ("weights", "routes", "trade", "investment", "powers"))
 
 
 @dataclass(frozen=True)

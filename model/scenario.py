@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import keypaths
 from .axes import DOCTRINE
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
 from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
@@ -65,18 +66,10 @@ class Scenario:
         given are fixed: a run never draws them from the `uncertainty` section."""
         data = copy.deepcopy(self.raw)
         for dotted, value in overrides.items():
-            node = data
-            keys = str(dotted).split(".")
-            if not all(keys):
-                raise ScenarioError(self.source, str(dotted) or "<empty key>", "not a key path such as parameters.rationality")
-            for k in keys[:-1]:
-                if not isinstance(node, dict) or k not in node:
-                    raise ScenarioError(self.source, dotted, f"unknown key '{k}'")
-                node = node[k]
-            optional_top = len(keys) == 1 and keys[0] in SCENARIO.optional
-            if not isinstance(node, dict) or keys[-1] not in node and not optional_top:
-                raise ScenarioError(self.source, dotted, f"unknown key '{keys[-1]}'")
-            node[keys[-1]] = value
+            try:
+                keypaths.put(data, str(dotted), value, create=False, new=str(dotted) in SCENARIO.optional)
+            except keypaths.KeyPathError as exc:
+                raise ScenarioError(self.source, dotted if exc.part else str(dotted) or "<empty key>", exc.reason) from None
         fixed_keys = self.fixed_keys | frozenset(overrides)
         return replace(build_scenario(data, self.source, fixed_keys), fixed_keys=fixed_keys)
 
@@ -182,10 +175,9 @@ def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset
 
 
 def _check_parameter_key(raw: dict, ev: dict, path: str, file: str) -> None:
-    node: Any = raw["parameters"]
-    for k in ev["key"].split("."):
-        if not isinstance(node, dict) or k not in node:
-            raise ScenarioError(file, path, f"'{ev['key']}' is not a key under parameters")
-        node = node[k]
+    try:
+        node = keypaths.get(raw["parameters"], ev["key"])
+    except keypaths.KeyPathError:
+        raise ScenarioError(file, path, f"'{ev['key']}' is not a key under parameters") from None
     if not isinstance(node, (int, float)):
         raise ScenarioError(file, path, f"'{ev['key']}' is not a numeric parameter")

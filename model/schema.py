@@ -1,7 +1,21 @@
-"""Declarative schema of a scenario file: every key a user may set, with its type, range and unit.
+"""Declarative schema of a scenario file, and the one declaration of every parameter.
 
-The numbers themselves (defaults, with sources) live in `scenarios/baseline.yaml`; this module only says what is
-allowed. `validate` walks a resolved mapping and raises `ScenarioError` with the key path of the first problem.
+Every key a user may set is declared here once, with its type and allowed range. A number (`Num`) that is a
+parameter of the model (the numeric keys under `parameters`, `influence`, `powers` and `formats`) also carries its
+unit, a one-line meaning (`doc`), where its value comes from (`origin`: data, judgement or estimated) with the source
+of the baseline's value (`source`), the bounds of the calibration's search where it is fitted (`fit`) and how its
+uncertainty range is set where it is drawn (`spread`); a vector drawn whole from a file is declared once as a `Joint`
+block (`BEHAVIOUR`). Derived from these declarations: the schema validation (`validate` via `check_value`), the
+typed views (`model/params.py`), the fit's bounds (`experiments/fit/calibration.py`), the sampler's channel-weight
+group and drawable keys (`model/uncertainty.py`) and the parameter table of docs/ODD.md section 6
+(`model/declarations.py`, `greatgame params --odd`).
+
+Defaults live in `scenarios/baseline.yaml`, not here: the scenario file is the user's file of values, the one
+`calibrate` results are copied into and whose comments give each number's source; powers and formats have one value
+per code, which no key-level declaration can hold. The declaration states that its default is the baseline's value
+and says where that value comes from; tests/test_declarations.py checks the two together (every declared parameter
+has a baseline value inside its bounds and fit bounds, the baseline's uncertainty ranges are the declared spreads,
+and the ODD table, which shows the baseline's values, is the one the declarations generate).
 """
 
 from __future__ import annotations
@@ -15,22 +29,67 @@ from typing import Any
 from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, KIND, OBLIGATION
 from .yamlio import ScenarioError
 
+ORIGINS = ("data", "judgement", "estimated")  # where a parameter's value comes from
+DATA, JUDGEMENT, ESTIMATED = ORIGINS
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Bounds [lo, hi] of the calibration's search for an estimated parameter; `stage`: the fit that moves it
+    (`alignment`: the stand-in then simulation, ODD 9; `trade`: the 2017-2022 backcast, 2022 fit only)."""
+
+    lo: float
+    hi: float
+    stage: str = "alignment"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How a drawn parameter's uncertainty range is set around the scenario's value v: `relative` [v(1-s), v(1+s)],
+    `absolute` [v-s, v+s], or `given` (a range per code, written in the scenario with its own source)."""
+
+    kind: str
+    size: float = 0.0
+    source: str = ""
+
+    def around(self, value: float) -> tuple[float, float] | None:
+        """The range the rule gives around `value` (None for `given`)."""
+        if self.kind == "relative":
+            return value * (1 - self.size), value * (1 + self.size)
+        if self.kind == "absolute":
+            return value - self.size, value + self.size
+        return None
+
+    def describe(self) -> str:
+        """Short text for the parameter table."""
+        rule = {"relative": f"x(1 -+ {self.size:g})", "absolute": f"-+ {self.size:g}", "given": "given per code"}[self.kind]
+        return f"{rule}: {self.source}" if self.source else rule
+
 
 @dataclass(frozen=True)
 class Num:
-    """A real number in [lo, hi]; `unit` and `doc` feed the parameter table in docs/ODD.md."""
+    """A real number in [lo, hi]. A model parameter also declares `unit`, `doc` (one line), `origin` (one of
+    ORIGINS), `source` (of the baseline's value), and where they apply `fit` bounds, an uncertainty `spread`, or
+    `undrawable` (why no range may be drawn for it); these feed the parameter table in docs/ODD.md section 6."""
 
     lo: float = -math.inf
     hi: float = math.inf
     unit: str = ""
     doc: str = ""
     integer: bool = False
+    origin: str = ""
+    source: str = ""
+    fit: Fit | None = None
+    spread: Spread | None = None
+    undrawable: str = ""
 
 
 @dataclass(frozen=True)
 class Choice:
     options: tuple[str, ...]
     doc: str = ""
+    origin: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,11 +113,13 @@ class Codes:
 
 @dataclass(frozen=True)
 class Fields:
-    """A mapping with fixed keys; `optional` keys may be left out."""
+    """A mapping with fixed keys; `optional` keys may be left out. `stack`: the typed view holds the numeric
+    leaves as one array (R, K) in key order instead of one attribute each (model/params.py)."""
 
     fields: dict[str, Any]
     optional: frozenset[str] = frozenset()
     doc: str = ""
+    stack: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,21 +151,41 @@ class Event:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class Joint:
+    """A block of parameters drawn whole, one row of a file per run (never as independent ranges): `keys` in the
+    order of the file's columns, `file` the scenario key that names the file."""
+
+    name: str
+    keys: tuple[str, ...]
+    file: str
+    doc: str
+    source: str
+
+
 SHARE = dict(lo=0.0, hi=1.0, unit="share 0-1")
 CHANNELS = BENEFIT
 INFLUENCE_CHANNELS = INFLUENCE
 KINDS = KIND
 DOCTRINES = DOCTRINE
+CALIBRATED = "calibrated (ODD 9)"
+CHARTER = "coded from the format's charter (ODD 3.2)"
+INSTRUMENT_SUM = "instrument shares must sum to 1: vary them as a lever, not a range"
 
 POWER = Fields({
     "name": Text("display name"),
     "colour": Text("plot colour (any matplotlib colour); fixed for the power in every plot"),
     "budget_usd_bn_per_year": Num(0, 1e4, "US$ bn/year", "engagement budget: state-directed investment, aid, "
-                                  "security assistance and diplomatic attention"),
-    "instrument_shares": Fields({k: Num(**SHARE, doc=f"share of the budget spent on {k}") for k in INSTRUMENT},
+                                  "security assistance and diplomatic attention", origin=DATA,
+                                  source="official finance committed to the five states, averaged (ODD 6.4)",
+                                  spread=Spread("given", source="sources in scenarios/baseline.yaml")),
+    "instrument_shares": Fields({k: Num(**SHARE, doc=f"share of the budget spent on {k}", origin=JUDGEMENT,
+                                        source="sector split of the power's engagement (ODD 6.4)",
+                                        undrawable=INSTRUMENT_SUM) for k in INSTRUMENT},
                                 doc="split of the budget across instruments (accession = the fund for accession "
                                     "packages); must sum to 1"),
-    "sanctions": Num(**SHARE, doc="sanctions pressure on the power at the start (0 none, 1 maximal)"),
+    "sanctions": Num(**SHARE, doc="sanctions pressure on the power at the start (0 none, 1 maximal)", origin=JUDGEMENT,
+                     source="breadth of the sanctions regime in the start year (ODD 6.4)"),
     "template": Text("format code the power convenes when it acts on an influence gap (may be empty)"),
 }, optional=frozenset({"template", "colour", "name"}))
 
@@ -117,93 +198,162 @@ STATE = Fields({
 
 FORMAT = Fields({
     "name": Text("display name"),
-    "kind": Choice(KINDS, "kind of format"),
+    "kind": Choice(KINDS, "kind of format (display and documentation; behaviour comes from the numbers)",
+                   origin=JUDGEMENT, source=CHARTER),
     "convenors": Codes("power", "powers that run the format"),
     "powers": Codes("power", "all member powers (convenors included)"),
-    "depth": Num(**SHARE, doc="how binding membership is (0 talk shop, 1 treaty alliance / customs union)"),
+    "depth": Num(**SHARE, doc="how binding membership is (0 talk shop, 1 treaty alliance / customs union)",
+                 origin=JUDGEMENT, source=CHARTER, spread=Spread("absolute", 0.1, "J")),
     "eligible": Codes("state", "states that may join ('all' for every state)", allow_all=True),
     "eligible_turkic_only": Flag("only Turkic-speaking states may join (a charter rule, not a per-state constant)"),
     "club": Text("whom the format's regional cooperation is with: formats naming the same club offer the same "
                  "intra-regional cooperation and substitute for each other in the marginal benefit (ODD 4.2b); "
                  "default: the format's own code"),
     "active": Flag("the format exists at the start"),
-    "channels": Fields({k: Num(**SHARE, doc=f"how much the format channels {k}") for k in CHANNELS}),
+    "channels": Fields({k: Num(**SHARE, doc=f"how much the format channels {k}", origin=JUDGEMENT, source=CHARTER)
+                        for k in CHANNELS}),
     "obligations": Fields({k: Num(**SHARE, doc=f"binding {k.replace('_', ' ')} obligation of full membership "
-                                                   "(from the charter)") for k in OBLIGATION},
+                                                   "(from the charter)", origin=JUDGEMENT, source=CHARTER)
+                           for k in OBLIGATION},
                           doc="binding obligations coded from the charter; sovereignty cost and doctrine act through them"),
     "costs": Fields({
-        "friction": Num(**SHARE, doc="friction with powers outside the format"),
-        "sanctions_exposure": Num(**SHARE, doc="exposure to sanctions aimed at its member powers"),
+        "friction": Num(**SHARE, doc="friction with powers outside the format", origin=JUDGEMENT, source=CHARTER),
+        "sanctions_exposure": Num(**SHARE, doc="exposure to sanctions aimed at its member powers", origin=JUDGEMENT,
+                                  source=CHARTER),
     }),
 }, optional=frozenset({"name", "eligible_turkic_only", "club"}))
 
+OBLIGATION_FITS = {"collective_defence": Fit(0.0, 4.0), "supranational": Fit(0.0, 4.0),
+                   "binding_security": Fit(0.0, 2.0), "consultation": Fit(0.0, 0.5)}
+
+
+def _estimated(lo: float, hi: float, unit: str, doc: str, fit: Fit, source: str = CALIBRATED) -> Num:
+    """A parameter fitted by the calibration within `fit` (drawn with the behaviour vector)."""
+    return Num(lo, hi, unit, doc, origin=ESTIMATED, source=source, fit=fit)
+
+
+def _judged(lo: float, hi: float, unit: str, doc: str, source: str, **more: Any) -> Num:
+    """A parameter set by judgement (`source` says which)."""
+    return Num(lo, hi, unit, doc, origin=JUDGEMENT, source=source, **more)
+
+
 PARAMETERS = Fields({
-    "rationality": Num(0, 1e3, "1/utility", "logit rationality lambda: 0 random choice, large = best reply"),
-    "revision_rate": Num(0, 1, "probability per step", "chance that a state reconsiders one format in a step"),
-    "partial_benefit_share": Num(**SHARE, doc="share of a format's benefits that partial status brings"),
-    "partial_cost_share": Num(**SHARE, doc="share of a format's costs that partial status brings"),
-    "switching_cost_join": Num(0, 100, "utility per level x depth", "cost of moving one level up"),
-    "switching_cost_exit": Num(0, 100, "utility per level x depth", "cost of moving one level down"),
-    "engagement_adjust_rate": Num(0, 1, "share per step", "speed at which engagement moves to its status target"),
-    "diplomacy_engagement_gain": Num(0, 10, "engagement per (US$ bn/yr per US$ bn GDP)",
-                                     "lift of engagement by the convenor's diplomatic spending"),
+    "rationality": _estimated(0, 1e3, "1/utility", "logit rationality lambda: 0 random choice, large = best reply",
+                              Fit(2.0, 30.0), "calibrated (ODD 9); logit lambda of McKelvey & Palfrey 1995"),
+    "revision_rate": _judged(0, 1, "probability per step", "chance that a state reconsiders one format in a step",
+                             "J: about once a year, the summit cycle"),
+    "partial_benefit_share": _estimated(0, 1, "share 0-1", "share of a format's benefits that partial status brings",
+                                        Fit(0.05, 0.8)),
+    "partial_cost_share": _estimated(0, 1, "share 0-1", "share of a format's costs that partial status brings",
+                                     Fit(0.02, 0.8)),
+    "switching_cost_join": _estimated(0, 100, "utility per level x depth", "cost of moving one level up", Fit(0.0, 1.5),
+                                      "calibrated with the record's hazards (ODD 9)"),
+    "switching_cost_exit": _estimated(0, 100, "utility per level x depth", "cost of moving one level down",
+                                      Fit(0.0, 3.0), "calibrated with the record's hazards (ODD 9)"),
+    "engagement_adjust_rate": _judged(0, 1, "share per step", "speed at which engagement moves to its status target",
+                                      "J: half the gap closed each quarter"),
+    "diplomacy_engagement_gain": _judged(0, 10, "engagement per (US$ bn/yr per US$ bn GDP)",
+                                         "lift of engagement by the convenor's diplomatic spending", "J"),
     "weights": Fields({
-        "trade": Num(0, 100, "utility per unit trade/GDP", "weight of trade access"),
-        "investment": Num(0, 100, "utility per unit (FDI+debt)/GDP", "weight of investment"),
-        "security": Num(0, 100, "utility per unit threat", "weight of security guarantees"),
-        "energy_transport": Num(0, 100, "utility per unit route share", "weight of energy and corridors"),
-        "migration": Num(0, 100, "utility per unit remittances/GDP", "weight of labour-migration access"),
-        "regional": Num(0, 100, "utility per unit", "weight of intra-regional cooperation not tied to a power"),
-        "friction": Num(0, 100, "utility per unit rival dependence", "weight of friction with rival powers"),
-        "sanctions": Num(0, 100, "utility per unit exposure", "weight of sanctions exposure"),
-        "hedging": Num(0, 100, "utility per unit excess influence share", "weight of over-dependence cost"),
+        "trade": _estimated(0, 100, "utility per unit trade/GDP", "weight of trade access", Fit(0.2, 8.0)),
+        "investment": _estimated(0, 100, "utility per unit (FDI+debt)/GDP", "weight of investment", Fit(0.2, 8.0)),
+        "security": _estimated(0, 100, "utility per unit threat", "weight of security guarantees", Fit(0.1, 5.0)),
+        "energy_transport": _estimated(0, 100, "utility per unit route share", "weight of energy and corridors",
+                                       Fit(0.1, 5.0)),
+        "migration": _estimated(0, 100, "utility per unit remittances/GDP", "weight of labour-migration access",
+                                Fit(0.2, 8.0)),
+        "regional": _estimated(0, 100, "utility per unit", "weight of intra-regional cooperation not tied to a power",
+                               Fit(0.0, 2.0)),
+        "friction": _estimated(0, 100, "utility per unit rival dependence", "weight of friction with rival powers",
+                               Fit(0.0, 3.0)),
+        "sanctions": _judged(0, 100, "utility per unit exposure", "weight of sanctions exposure",
+                             "J: the unit of the cost side"),
+        "hedging": _estimated(0, 100, "utility per unit excess influence share", "weight of over-dependence cost",
+                              Fit(0.0, 3.0)),
     }),
-    "obligation_cost": Fields({k: Num(0, 100, "utility per unit obligation", f"sovereignty cost of a {k} obligation")
-                               for k in OBLIGATION}),
-    "doctrine_penalty": MapOf(Fields({k: Num(0, 1000, "utility per unit obligation") for k in OBLIGATION}),
+    "obligation_cost": Fields({k: _estimated(0, 100, "utility per unit obligation", f"sovereignty cost of a {k} "
+                                             "obligation", OBLIGATION_FITS[k]) for k in OBLIGATION}, stack=True),
+    "doctrine_penalty": MapOf(Fields({k: _judged(0, 1000, "utility per unit obligation", f"extra sovereignty cost of "
+                                                 f"a {k} obligation under the doctrine", "J: the doctrine's founding "
+                                                 "text (1995 neutrality law, 2012 Concept); 10 = prohibitive against "
+                                                 "benefits of order 1")
+                                       for k in OBLIGATION}),
                               "doctrine", "extra sovereignty cost of each obligation by doctrine"),
     "routes": Fields({
-        "customs_route_weight": Num(**SHARE, doc="share of a customs union's trade and transport benefit that needs "
-                                                 "the transit states inside the union (ODD 4.2f)"),
+        "customs_route_weight": _judged(0, 1, "share 0-1", "share of a customs union's trade and transport benefit "
+                                        "that needs the transit states inside the union (ODD 4.2f)",
+                                        "J: border controls lifted only at internal borders"),
     }),
-    "threat_level": Num(**SHARE, doc="Afghanistan-related security threat (0 calm, 1 acute crisis)"),
-    "threat_spillover": Num(**SHARE, doc="share of the threat felt by states without an Afghan border"),
-    "energy_price_index": Num(0.01, 100, "index, 2022 = 1", "energy price level; scales energy leverage"),
-    "secondary_sanctions": Num(**SHARE, doc="enforcement of secondary sanctions on trade with sanctioned powers"),
+    "threat_level": _judged(0, 1, "share 0-1", "Afghanistan-related security threat (0 calm, 1 acute crisis)",
+                            "J: elevated, not acute, after August 2021"),
+    "threat_spillover": _judged(0, 1, "share 0-1", "share of the threat felt by states without an Afghan border", "J"),
+    "energy_price_index": Num(0.01, 100, "index, 2022 = 1", "energy price level; scales energy leverage", origin=DATA,
+                              source="the index's base year: 2022 = 1"),
+    "secondary_sanctions": _judged(0, 1, "share 0-1", "enforcement of secondary sanctions on trade with sanctioned "
+                                   "powers", "J: weak enforcement in 2022"),
     "trade": Fields({
-        "access_elasticity": Num(0, 10, "log-turnover per unit engagement", "trade created by format access"),
-        "sanctions_elasticity": Num(0, 10, "log-turnover per year per unit", "trade lost to secondary sanctions"),
-        "noise_sd": Num(0, 1, "log-turnover per sqrt(year)", "random trade shocks"),
-        "partner_growth_elasticity": Num(0, 3, "elasticity", "weight of the partner's GDP growth in trade growth"),
-        "reference_growth_per_year": Num(-0.5, 0.5, "per year", "growth subtracted from trade trend (0: naive gravity)"),
+        "access_elasticity": _judged(0, 10, "log-turnover per unit engagement", "trade created by format access", "J"),
+        "sanctions_elasticity": _judged(0, 10, "log-turnover per year per unit", "trade lost to secondary sanctions",
+                                        "J"),
+        "noise_sd": _judged(0, 1, "log-turnover per sqrt(year)", "random trade shocks", "J"),
+        "partner_growth_elasticity": _estimated(0, 3, "elasticity", "weight of the partner's GDP growth in trade growth",
+                                                Fit(0.0, 2.0, "trade"), "calibrated on 2017-2022 trade (2022 fit; "
+                                                "ODD 9); 1.0, unit income elasticity of gravity, in the 2017 fit"),
+        "reference_growth_per_year": _judged(-0.5, 0.5, "per year", "growth subtracted from trade trend (0: naive "
+                                             "gravity)", "J: no multilateral normalisation (ODD 4.3c, 8)"),
     }),
     "investment": Fields({
-        "depreciation_per_year": Num(0, 1, "share per year", "decay of the investment and security stocks"),
-        "gross_inflow_to_stock": Num(0, 1, "ratio", "share of cumulative gross FDI inflows still held as a stock"),
+        "depreciation_per_year": _judged(0, 1, "share per year", "decay of the investment and security stocks", "J"),
+        "gross_inflow_to_stock": _judged(0, 1, "ratio", "share of cumulative gross FDI inflows still held as a stock",
+                                         "J: cumulative gross inflows (KAZ: US 62, EU 160 US$ bn) against stocks"),
     }),
     "powers": Fields({
-        "allocation_rationality": Num(0, 1e3, "1/value", "how sharply powers concentrate spending"),
-        "rival_response": Num(0, 10, "weight", "how much a rival's influence draws a power's spending"),
-        "sanctions_capacity_loss": Num(**SHARE, doc="share of budget lost at full sanctions"),
-        "convene_patience_steps": Num(1, 1000, "steps", "consecutive steps losing ground before a power convenes",
-                                      integer=True),
-        "convene_probability": Num(**SHARE, doc="chance per step of convening once patience has run out"),
-        "loss_tolerance": Num(**SHARE, doc="a power is losing ground below (1 - tolerance) x its reference influence"),
-        "loss_memory_steps": Num(0, 1000, "steps", "how far back the reference influence (recent peak) looks",
-                                 integer=True),
-        "package_cap_years": Num(0, 100, "years", "largest accession fund, in years of the accession envelope"),
-        "package_margin": Num(0, 10, "share", "a package offers this much more than the state's utility gap"),
+        "allocation_rationality": _judged(0, 1e3, "1/value", "how sharply powers concentrate spending", "J"),
+        "rival_response": _judged(0, 10, "weight", "how much a rival's influence draws a power's spending", "J"),
+        "sanctions_capacity_loss": _judged(0, 1, "share 0-1", "share of budget lost at full sanctions", "J"),
+        "convene_patience_steps": _judged(1, 1000, "steps", "consecutive steps losing ground before a power convenes",
+                                          "J: a year", integer=True),
+        "convene_probability": _judged(0, 1, "share 0-1", "chance per step of convening once patience has run out",
+                                       "J: about once a year"),
+        "loss_tolerance": _judged(0, 1, "share 0-1", "a power is losing ground below (1 - tolerance) x its reference "
+                                  "influence", "J: a 2% fall from the recent peak is noticed"),
+        "loss_memory_steps": _judged(0, 1000, "steps", "how far back the reference influence (recent peak) looks",
+                                     "J: two years", integer=True),
+        "package_cap_years": _judged(0, 100, "years", "largest accession fund, in years of the accession envelope",
+                                     "J: 9 years of Russia's envelope = the US$1.2 bn Kyrgyz package"),
+        "package_margin": _judged(0, 10, "share", "a package offers this much more than the state's utility gap", "J"),
     }),
 })
 
 INFLUENCE = Fields({
-    "channel_weights": Fields({k: Num(**SHARE, doc=f"weight of the {k} channel in total influence")
+    "channel_weights": Fields({k: _judged(0, 1, "share 0-1", f"weight of the {k} channel in total influence", "J",
+                                          spread=Spread("relative", 0.4, "J"))
                                for k in INFLUENCE_CHANNELS}, doc="must sum to 1"),
-    "autonomy": Fields({k: Num(1e-6, 100, "leverage units", f"the state's own weight in the {k} channel")
+    "autonomy": Fields({k: _judged(1e-6, 100, "leverage units", f"the state's own weight in the {k} channel", "J",
+                                   spread=Spread("relative", 0.5, "J"))
                         for k in INFLUENCE_CHANNELS}),
-    "institution_role": Fields({"convenor": Num(0, 10, "weight"), "member": Num(0, 10, "weight")}),
-    "regional_weights": Choice(("gdp", "population", "equal"), "weights of states in regional influence"),
+    "institution_role": Fields({
+        "convenor": _judged(0, 10, "weight", "weight of a convenor's engagement in the institutions channel", "J"),
+        "member": _judged(0, 10, "weight", "weight of a member power's engagement in the institutions channel", "J",
+                          spread=Spread("relative", 0.5, "J: a quarter to three quarters of the convenor")),
+    }),
+    "regional_weights": Choice(("gdp", "population", "equal"), "weights of states in regional influence",
+                               origin=JUDGEMENT, source="the brief: GDP"),
 })
+
+BEHAVIOUR = Joint(
+    "behaviour",
+    keys=("parameters.weights.trade", "parameters.weights.investment", "parameters.weights.security",
+          "parameters.weights.energy_transport", "parameters.weights.migration", "parameters.weights.regional",
+          "parameters.weights.friction", "parameters.weights.hedging", "parameters.obligation_cost.collective_defence",
+          "parameters.obligation_cost.supranational", "parameters.obligation_cost.binding_security",
+          "parameters.obligation_cost.consultation", "parameters.partial_benefit_share",
+          "parameters.partial_cost_share", "parameters.switching_cost_join", "parameters.switching_cost_exit",
+          "parameters.rationality", "parameters.trade.partner_growth_elasticity"),
+    file="uncertainty.behaviour.file",
+    doc="the estimated parameters, fitted together: a run draws one whole vector (ODD 5)",
+    source="the calibration's near-best set (`greatgame calibrate` writes scenarios/calibrated_near_best.csv)")
+JOINT = (BEHAVIOUR,)  # every block of parameters drawn whole
 
 SCENARIO = Fields({
     "name": Text("scenario name (used in titles and file names)"),
@@ -346,7 +496,7 @@ def check_event(value: Any, path: str, file: str | None) -> dict:
 
 def spec_at(path: str, spec: Any = SCENARIO) -> Any:
     """The spec of a dotted key path (codes of powers, states and formats match any key), or None."""
-    for part in path.split("."):
+    for part in str(path).split("."):
         if isinstance(spec, Fields):
             spec = spec.fields.get(part)
         elif isinstance(spec, MapOf):
@@ -359,7 +509,7 @@ def spec_at(path: str, spec: Any = SCENARIO) -> Any:
 
 
 def iter_specs(spec: Any = SCENARIO, path: str = "") -> list[tuple[str, Any]]:
-    """(key path, spec) of every leaf, for documentation."""
+    """(key path, spec) of every leaf, for documentation; a free key of a `MapOf` shows as `<kind>`."""
     out: list[tuple[str, Any]] = []
     if isinstance(spec, Fields):
         for key, sub in spec.fields.items():
@@ -370,3 +520,32 @@ def iter_specs(spec: Any = SCENARIO, path: str = "") -> list[tuple[str, Any]]:
         out.append((path, spec))
     return out
 
+
+PARAMETER_SECTIONS = ("parameters", "influence", "powers", "formats")  # the sections whose numbers are parameters
+
+
+def parameter_specs() -> list[tuple[str, Num | Choice]]:
+    """(key pattern, declaration) of every parameter: the numeric and choice leaves of PARAMETER_SECTIONS, in
+    schema order (`powers.<power>.sanctions` stands for every power's key)."""
+    return [(path, spec) for section in PARAMETER_SECTIONS for path, spec in iter_specs(SCENARIO.fields[section], section)
+            if isinstance(spec, (Num, Choice))]
+
+
+def fit_parameters(stage: str) -> tuple[tuple[str, float, float], ...]:
+    """(key, lower, upper) of every parameter the fit `stage` moves, in the order of the joint block that holds
+    it (the order of the fit's vectors and of the near-best file's columns)."""
+    out = []
+    for block in JOINT:
+        for key in block.keys:
+            fit = spec_at(key).fit
+            if fit is not None and fit.stage == stage:
+                out.append((key, fit.lo, fit.hi))
+    return tuple(out)
+
+
+def group_keys(path: str) -> tuple[str, ...]:
+    """The key paths of the numeric members of the mapping at `path` (e.g. a group of shares), in schema order."""
+    spec = spec_at(path)
+    if not isinstance(spec, Fields):
+        raise KeyError(path)
+    return tuple(f"{path}.{k}" for k, sub in spec.fields.items() if isinstance(sub, Num))

@@ -6,7 +6,9 @@ A scenario's `uncertainty:` section is `fixed` (no draws) or a mapping with
 * `behaviour`: a CSV of joint parameter vectors (the calibration's near-best set); a run draws one whole row, since
   the members of a vector are fitted together and must never be sampled as independent ranges;
 * `ranges`: judgement weights, each `{low, high, source}`, drawn uniformly; the range must contain the scenario's
-  value. Drawn influence channel weights are renormalised to sum to 1.
+  value. Drawn influence channel weights are renormalised to sum to 1 (`params.renormalised`). Which keys may take
+  a range, the channel-weight group and each parameter's range rule (`spread`) are declared in model/schema.py;
+  the behaviour vector is the declared joint block `schema.BEHAVIOUR`.
 Run r of design sample d draws from `SeedSequence(seed, spawn_key=(UNCERTAINTY_STREAM, d, r))`, a stream apart from
 its behavioural stream, so scenarios and levers compared at the same sample and replicate share their draws
 (paired comparisons), and a run's draws never depend on which runs it is grouped with. A key fixed explicitly (a
@@ -25,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from .axes import INFLUENCE
-from .schema import Num, spec_at
+from . import keypaths
+from .keypaths import KeyPathError
+from .params import renormalised
+from .schema import Num, group_keys, spec_at
 from .yamlio import ScenarioError, input_file, read_text
 
 UNCERTAINTY_STREAM = 7_770_001  # first element of the uncertainty streams' spawn keys (apart from behaviour streams)
-CHANNEL_WEIGHTS = tuple(f"influence.channel_weights.{c}" for c in INFLUENCE)
-NOT_DRAWABLE = ("instrument_shares",)  # shares that must sum to 1 within a power: levers, not uncertainties
+CHANNEL_WEIGHTS = group_keys("influence.channel_weights")  # drawn as a group, renormalised to sum to 1
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,10 @@ class Uncertainty:
             out[k] = lo + (hi - lo) * block[:, 1 + i]
         skip = set(fixed) | (set(CHANNEL_WEIGHTS) if set(fixed) & set(CHANNEL_WEIGHTS) else set())
         out = {k: v for k, v in out.items() if k not in skip}
-        drawn_weights = [k for k in CHANNEL_WEIGHTS if k in out]
+        drawn_weights = {k: out[k] for k in CHANNEL_WEIGHTS if k in out}
         if drawn_weights:
-            total = sum(out.get(k, values.get(k)) for k in CHANNEL_WEIGHTS)
-            for k in drawn_weights:
-                out[k] = out[k] / total
+            normal = renormalised({k: values.get(k) for k in CHANNEL_WEIGHTS}, drawn_weights)
+            out.update({k: normal[k] for k in drawn_weights})
         if self.behaviour_keys and any(k in out for k in self.behaviour_keys):
             out["uncertainty.behaviour_row"] = rows.astype(float)
         return out
@@ -81,15 +83,6 @@ def _finite_number(x: Any) -> bool:
         return False
 
 
-def _numeric_leaf(raw: dict, key: str) -> float | None:
-    node: Any = raw
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return float(node) if isinstance(node, (int, float)) and not isinstance(node, bool) else None
-
-
 def fixed_in_file(raw: dict, file: str) -> frozenset[str]:
     """The keys listed under `uncertainty.fixed` (each a scenario key that holds a value): never drawn."""
     spec = raw.get("uncertainty")
@@ -99,11 +92,10 @@ def fixed_in_file(raw: dict, file: str) -> frozenset[str]:
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise ScenarioError(file, "uncertainty.fixed", "must be a list of scenario keys, e.g. [parameters.rationality]")
     for k in keys:
-        node: Any = raw
-        for part in k.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise ScenarioError(file, "uncertainty.fixed", f"'{k}' is not a key of this scenario")
-            node = node[part]
+        try:
+            keypaths.get(raw, k)
+        except KeyPathError:
+            raise ScenarioError(file, "uncertainty.fixed", f"'{k}' is not a key of this scenario") from None
     return frozenset(keys)
 
 
@@ -142,7 +134,7 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
         if table.shape[1] != len(keys) or not np.isfinite(table).all():
             raise ScenarioError(file, "uncertainty.behaviour.file", "every row needs one finite number per column")
         for k in keys:
-            if _numeric_leaf(raw, k) is None:
+            if keypaths.number(raw, k) is None:
                 raise ScenarioError(file, "uncertainty.behaviour.file", f"column '{k}' is not a numeric scenario key")
     ranges = []
     given = spec.get("ranges") or {}
@@ -150,11 +142,12 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
         raise ScenarioError(file, "uncertainty.ranges", "must be a mapping of scenario keys to {low, high, source}")
     for k, r in given.items():
         path = f"uncertainty.ranges.{k}"
-        value = _numeric_leaf(raw, str(k))
+        value = keypaths.number(raw, str(k))
         if value is None:
             raise ScenarioError(file, path, "not a numeric scenario key")
-        if any(part in str(k) for part in NOT_DRAWABLE):
-            raise ScenarioError(file, path, "instrument shares must sum to 1: vary them as a lever, not a range")
+        bound = spec_at(str(k))
+        if isinstance(bound, Num) and bound.undrawable:  # declared in model/schema.py
+            raise ScenarioError(file, path, bound.undrawable)
         if k in keys:
             raise ScenarioError(file, path, "already drawn jointly from the behaviour file")
         if not isinstance(r, dict) or set(r) - {"low", "high", "source"} or not {"low", "high"} <= set(r):
@@ -164,7 +157,6 @@ def parse_uncertainty(raw: dict, file: str, fixed: frozenset[str] = frozenset())
             raise ScenarioError(file, path, "low and high must be finite numbers")
         if k not in fixed and not lo <= value <= hi:
             raise ScenarioError(file, path, f"range [{lo:g}, {hi:g}] must contain the scenario's value {value:g}")
-        bound = spec_at(str(k))
         if isinstance(bound, Num) and not (bound.lo <= lo and hi <= bound.hi):
             raise ScenarioError(file, path, f"range [{lo:g}, {hi:g}] leaves the key's allowed range "
                                 f"[{bound.lo:g}, {bound.hi:g}]")

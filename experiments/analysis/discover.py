@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from greatgame.model import keypaths
+from greatgame.model.params import renormalised
 from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
 
@@ -162,20 +164,6 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray) -> pd.Series:
     return scores.iloc[:, 0].sort_values(ascending=False)
 
 
-def _nest(key: str, value: Any) -> dict:
-    node: Any = value
-    for part in reversed(key.split(".")):
-        node = {part: node}
-    return node
-
-
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def box_ranges(limits: pd.DataFrame, design_ranges: dict[str, dict]) -> dict[str, dict[str, Any]]:
     """Every design parameter's range in the box: the box's limits if PRIM restricted it, else its design range."""
     out = {}
@@ -225,14 +213,12 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
     weights = [k for k in values if k.startswith("influence.channel_weights.")]
     if weights:  # the scenario's weights must sum to 1: renormalise the midpoints with the weights not designed
         cw = {f"influence.channel_weights.{c}": v for c, v in base.raw["influence"]["channel_weights"].items()}
-        cw.update({k: values[k] for k in weights})
-        total = sum(cw.values())
-        values.update({k: v / total for k, v in cw.items()})
+        values.update(renormalised(cw, {k: values[k] for k in weights}))
         for k in weights:
             if not ranges[k]["low"] <= values[k] <= ranges[k]["high"]:
                 values[k] = min(max(values[k], ranges[k]["low"]), ranges[k]["high"])
     for k, v in values.items():
-        body = _merge(body, _nest(k, round(v, 12)))
+        keypaths.put(body, k, round(v, 12))
     for k, r in ranges.items():
         unc[k] = {"low": r["low"], "high": r["high"], "source": ("box: " if r["restricted"] else "design range: ")
                   + label}

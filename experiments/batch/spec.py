@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from greatgame.model import keypaths
 from greatgame.model.budget import check_design_size
-from greatgame.model.params import RunValues
+from greatgame.model.params import RunValues, renormalised
 from greatgame.model.scenario import Scenario, load_scenario
 from greatgame.model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value, spec_at
 from greatgame.model.yamlio import ScenarioError, input_file, read_text, read_yaml
@@ -192,14 +193,13 @@ def expand_values(sc: Scenario, values: dict[str, float], file: str) -> dict[str
                                 "file in its `uncertainty:` section")
         row = min(max(int(values[BEHAVIOUR_ROW]), 0), len(unc.behaviour) - 1)
         out.update({k: float(unc.behaviour[row, j]) for j, k in enumerate(unc.behaviour_keys)})
-    weights = {k: v for k, v in sc.raw["influence"]["channel_weights"].items()}
     given = {k[len(CHANNEL_PREFIX):]: v for k, v in out.items() if k.startswith(CHANNEL_PREFIX)}
     if given:
-        weights.update(given)
-        total = sum(weights.values())
-        if not total > 0:
-            raise ScenarioError(file, "design.parameters", "influence channel weights must not all be 0")
-        out.update({f"{CHANNEL_PREFIX}{k}": float(v) / total for k, v in weights.items()})
+        try:
+            weights = renormalised(sc.raw["influence"]["channel_weights"], given)
+        except ValueError as exc:
+            raise ScenarioError(file, "design.parameters", str(exc)) from None
+        out.update({f"{CHANNEL_PREFIX}{k}": float(v) for k, v in weights.items()})
     return out
 
 
@@ -312,7 +312,7 @@ def load_experiment(path: str | Path) -> Experiment:
             except ScenarioError as exc:
                 where = f"design.parameters.{exc.path}"
                 if "unknown key" in exc.reason:
-                    hint = _closest(exc.path, _leaf_paths(sc.raw))
+                    hint = _closest(exc.path, list(keypaths.flatten(sc.raw)))
                     raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
                 raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
             design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc,
@@ -336,13 +336,6 @@ def load_experiment(path: str | Path) -> Experiment:
     return Experiment(raw["name"], file, data, tuple(design), raw["replicates"], seed, steps,
                       raw.get("chunk"), raw.get("record", "compact"), tuple(outcomes), reference, method,
                       tuple(params), sobol_n)
-
-
-def _leaf_paths(node: Any, prefix: str = "") -> list[str]:
-    """Dotted paths of every numeric leaf of a scenario mapping (for 'did you mean' hints)."""
-    if isinstance(node, dict):
-        return [p for k, v in node.items() for p in _leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))]
-    return [prefix] if isinstance(node, (int, float)) and not isinstance(node, bool) else []
 
 
 def file_hash(path: str | Path) -> str:

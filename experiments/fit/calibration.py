@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 import yaml
+from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.lock import writes_folder
 from greatgame.model.scenario import Scenario
+from greatgame.model.schema import fit_parameters
 from scipy.optimize import differential_evolution
 
 from .record import record_hazards
@@ -26,29 +28,10 @@ from .standin import HAZARD_STEPS, INSTITUTIONS, AlignmentSurrogate, hazard_miss
 
 HAZARD_WEIGHT = 1.0  # judgement: a hazard off by a factor e costs as much as one cell (ODD 9)
 
-# (key under the scenario, lower bound, upper bound): the global parameters the alignment fit may move
-CHOICE_PARAMETERS: tuple[tuple[str, float, float], ...] = (
-    ("parameters.weights.trade", 0.2, 8.0),
-    ("parameters.weights.investment", 0.2, 8.0),
-    ("parameters.weights.security", 0.1, 5.0),
-    ("parameters.weights.energy_transport", 0.1, 5.0),
-    ("parameters.weights.migration", 0.2, 8.0),
-    ("parameters.weights.regional", 0.0, 2.0),
-    ("parameters.weights.friction", 0.0, 3.0),
-    ("parameters.weights.hedging", 0.0, 3.0),
-    ("parameters.obligation_cost.collective_defence", 0.0, 4.0),
-    ("parameters.obligation_cost.supranational", 0.0, 4.0),
-    ("parameters.obligation_cost.binding_security", 0.0, 2.0),
-    ("parameters.obligation_cost.consultation", 0.0, 0.5),
-    ("parameters.partial_benefit_share", 0.05, 0.8),
-    ("parameters.partial_cost_share", 0.02, 0.8),
-    ("parameters.switching_cost_join", 0.0, 1.5),
-    ("parameters.switching_cost_exit", 0.0, 3.0),
-    ("parameters.rationality", 2.0, 30.0),
-)
-TRADE_PARAMETERS: tuple[tuple[str, float, float], ...] = (
-    ("parameters.trade.partner_growth_elasticity", 0.0, 2.0),
-)
+# (key under the scenario, lower bound, upper bound): the global parameters each fit may move, from their declarations
+# (model/schema.py: `fit` bounds, in the order of the behaviour block's columns)
+CHOICE_PARAMETERS: tuple[tuple[str, float, float], ...] = fit_parameters("alignment")
+TRADE_PARAMETERS: tuple[tuple[str, float, float], ...] = fit_parameters("trade")
 
 
 def fixed(scenario: Scenario) -> Scenario:
@@ -292,13 +275,7 @@ def refine_by_simulation(scenario: Scenario, fit: Fit, seed: int, maxiter: int =
 def write_calibrated(path: Path, base_rel: str, name: str, values: dict[str, Any], stats: dict[str, Any]) -> None:
     """A scenario file that extends `base_rel` with the fitted values (dotted keys), dated and with its fit
     statistics."""
-    body: dict[str, Any] = {}
-    for key, v in values.items():
-        node = body
-        parts = key.split(".")
-        for k in parts[:-1]:
-            node = node.setdefault(k, {})
-        node[parts[-1]] = v
+    body = keypaths.nest(values)
     header = [f"# Calibrated by `python run.py calibrate` on {dt.date.today().isoformat()}.",
               "# Fit statistics:"] + [f"#   {k}: {v}" for k, v in stats.items()] + [
               "# Every value is a global parameter shared by all states (docs/ODD.md 6 and 9)."]

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS
 from greatgame.model.scenario import Scenario, load_scenario
@@ -39,10 +40,7 @@ LEVEL = np.array(["none", "partial", "member"])
 
 
 def _get(raw: dict, key: str) -> float:
-    node: Any = raw
-    for k in key.split("."):
-        node = node[k]
-    return float(node)
+    return float(keypaths.get(raw, key))
 
 
 def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int,
