@@ -218,4 +218,4 @@ def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tm
                                samples=[p.point, p.point]).run()
         got = outcomes[outcomes["design"] == p.index].sort_values("replicate")
         j = alone.powers.index("RUS")
-        assert got["regional_influence_RUS"].tolist() == alone.regional_total[:, j].tolist()
+        assert got["regional_influence_RUS"].tolist() == alone.state.regional_total[:, j].tolist()
