@@ -238,7 +238,6 @@ class GreatGameModel(mesa.Model):
                     status[s, f] = obs.get((sc, fc), 0)
         status = np.where(st.allowed[..., Level.MEMBER], status, 0)
         status = np.tile(status, (R, 1, 1)) * active[:, None, :]
-        raw_doctrine = [raw["states"][s]["doctrine"] for s in self.states]
         return StateVariables(
             active=active, status=status, engagement=LEVEL_ENGAGEMENT[status], gdp=np.tile(fund.gdp_usd_bn, (R, 1)),
             turnover=np.tile(fund.turnover_usd_bn, (R, 1, 1)), invest_added=np.zeros((R, S, P)),
@@ -246,7 +245,8 @@ class GreatGameModel(mesa.Model):
             spending=np.zeros((R, S, P, len(INSTRUMENT))),
             sanctions=PowerAttributes.from_values(self.values, self.powers).sanctions.copy(),
             budget_scale=np.ones((R, P)), fund=np.zeros((R, P)), offers=np.zeros((R, P, S, F)),
-            steps_short=np.zeros((R, P), dtype=np.int64), doctrine=np.array([DOCTRINE.index(d) for d in raw_doctrine]),
+            steps_short=np.zeros((R, P), dtype=np.int64),
+            doctrine=np.array([DOCTRINE.index(raw["states"][s]["doctrine"]) for s in self.states]),
             influence_channels=np.zeros((R, S, P, len(INFLUENCE))), influence_total=np.zeros((R, S, P)),
             state_weight=np.zeros((R, S)), regional_channels=np.zeros((R, P, len(INFLUENCE))),
             regional_total=np.zeros((R, P)))
@@ -406,6 +406,7 @@ class GreatGameModel(mesa.Model):
         now.z_trade = ndtri(block[:, 2 * S * F + P:]).reshape(-1, S, P)
 
     def _update_influence(self) -> None:
+        """Influence by channel, total and regional from the current state (ODD eq. 4.4a-i)."""
         x = self.state
         lev = leverage(x.turnover, x.gdp, self.invest_total, self.security, self.energy,
                        self.structure.fundamentals.remittances_pct_gdp, x.engagement, self.derived.role)
