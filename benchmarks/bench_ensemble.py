@@ -40,7 +40,7 @@ def main() -> None:
 
     # the two paths compute the same runs: compare run 0's regional influence at the horizon
     last = {r["replicate"]: r for r in rows}
-    same = all(last[0][p] == res.influence[-1, 0, -1, j, -1] for j, p in enumerate(res.powers))
+    same = all(last[0][p] == res.regional_total[-1, 0, j] for j, p in enumerate(res.powers))
     print(f"runs: {args.runs}, steps: {sc.steps}, identical results on run 0: {same}")
     print(f"lockstep:        {lockstep_s:8.2f} s  {args.runs / lockstep_s:10.1f} runs/s")
     print(f"mesa.batch_run:  {batch_s:8.2f} s  {args.runs / batch_s:10.1f} runs/s")

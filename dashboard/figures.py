@@ -31,7 +31,7 @@ def regional_fan(res: Results, horizon: list[str]) -> Figure:
     fig = Figure(figsize=(8, 3.6), dpi=DPI)
     ax = fig.subplots()
     x = _x(res.dates)
-    reg = res.influence[:, :, -1, :, -1]
+    reg = res.regional_total
     for j, p in enumerate(res.powers):
         fan(ax, x, reg[:, :, j], power_colour(res, p), p)
         ax.plot(x[-1:], np.nanmedian(reg[-1:, :, j], axis=1), "o", color=power_colour(res, p), markersize=4)
@@ -52,11 +52,11 @@ def state_multiples(res: Results, horizon: list[str]) -> Figure:
     fig = Figure(figsize=(8, 2.2 * rows), dpi=DPI)
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
     x = _x(res.dates)
-    top = float(np.nanmax(res.influence[:, :, :-1, :, -1])) if np.isfinite(res.influence).any() else 0.0
+    top = float(np.nanmax(res.influence_total)) if np.isfinite(res.influence).any() else 0.0
     for s, name in enumerate(res.states):
         ax = axes[s]
         for j, p in enumerate(res.powers):
-            fan(ax, x, res.influence[:, :, s, j, -1], power_colour(res, p), p)
+            fan(ax, x, res.influence_total[:, :, s, j], power_colour(res, p), p)
         ax.set_title(name, fontsize=9)
         _frame(ax, horizon, top)
         ax.tick_params(labelsize=7)
@@ -106,10 +106,10 @@ def comparison(cmp: Comparison) -> Figure:
     fig = Figure(figsize=(12, 3.6), dpi=DPI)
     axes = fig.subplots(1, 3)
     x = _x(cmp.a.dates)
-    top = max(float(np.nanmax(cmp.a.influence[:, :, -1, :, -1])), float(np.nanmax(cmp.b.influence[:, :, -1, :, -1])))
+    top = max(float(np.nanmax(cmp.a.regional_total)), float(np.nanmax(cmp.b.regional_total)))
     for ax, res, label in ((axes[0], cmp.a, cmp.a_label), (axes[1], cmp.b, cmp.b_label)):
         for j, p in enumerate(res.powers):
-            fan(ax, x, res.influence[:, :, -1, j, -1], power_colour(res, p), p)
+            fan(ax, x, res.regional_total[:, :, j], power_colour(res, p), p)
         _frame(ax, cmp.a.dates, top)
         ax.set_title(label, fontsize=10)
         ax.legend(loc="upper left", frameon=False, fontsize=8, ncol=3)

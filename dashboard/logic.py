@@ -329,7 +329,7 @@ class Comparison:
 
     def regional(self, which: str, power: str) -> np.ndarray:
         res = self.a if which == "a" else self.b
-        return res.influence[:, :, -1, res.powers.index(power), -1]  # (T, R)
+        return res.regional_total[:, :, res.powers.index(power)]  # (T, R)
 
     def difference(self, power: str) -> np.ndarray:
         """B minus A, run by run, (T, R)."""

@@ -1,4 +1,5 @@
-"""Mesa agents. Each agent acts on its own row of the model's arrays for every run at once (leading run axis)."""
+"""Mesa agents. Each agent acts on its own row of the model's arrays (model/state.py) for every run at once (leading
+run axis): a power on its column of the state variables, a state on its row of this step's draws and choices."""
 
 from __future__ import annotations
 
@@ -32,47 +33,49 @@ class PowerAgent(mesa.Agent):
         self.convene()
 
     def spend(self) -> None:
-        m, j, pp = self.model, self.index, self.model.p.powers
-        budget = m.budget_now[:, j]
-        own = m.influence_total[:, :, j]
-        rivals = m.influence_total.sum(axis=-1) - own
-        by_power = m.offers.sum(axis=-1)  # (R, P, S)
-        rival_offers = (by_power.sum(axis=1) - by_power[:, j]) / m.gdp
+        """Spend this step's budget across states and instruments (ODD eq. 4.1b); top up the accession fund."""
+        m, j, pp, x = self.model, self.index, self.model.p.powers, self.model.state
+        budget = m.now.budget[:, j]
+        own = x.influence_total[:, :, j]
+        rivals = x.influence_total.sum(axis=-1) - own
+        by_power = x.offers.sum(axis=-1)  # (R, P, S)
+        rival_offers = (by_power.sum(axis=1) - by_power[:, j]) / x.gdp
         shares = m.pw.instrument_shares[:, j]  # (R, I)
-        per_state = allocate(budget * (1.0 - shares[:, INSTRUMENT.accession]), m.state_weight, own, rivals,
+        per_state = allocate(budget * (1.0 - shares[:, INSTRUMENT.accession]), x.state_weight, own, rivals,
                              rival_offers, pp.allocation_rationality, pp.rival_response)
         spend = shares / np.maximum(1.0 - shares[:, INSTRUMENT.accession:INSTRUMENT.accession + 1], 1e-12)
-        m.spending[:, :, j, :] = per_state[..., None] * spend[:, None, :]
-        m.spending[:, :, j, INSTRUMENT.accession] = 0.0
+        x.spending[:, :, j, :] = per_state[..., None] * spend[:, None, :]
+        x.spending[:, :, j, INSTRUMENT.accession] = 0.0
         envelope = budget * shares[:, INSTRUMENT.accession]
-        m.fund[:, j] = update_fund(m.fund[:, j], envelope, pp.package_cap_years, m.dt)
+        x.fund[:, j] = update_fund(x.fund[:, j], envelope, pp.package_cap_years, m.dt)
 
     def bid(self) -> None:
         """Offer the cheapest package that would bring an eligible state into a format this power convenes
         (ODD eq. 4.1d); the package is paid only if the state joins."""
-        m, j = self.model, self.index
+        m, j, x = self.model, self.index, self.model.state
         if not (m.pw.instrument_shares[:, j, INSTRUMENT.accession] > 0).any():
             return  # no accession envelope in any run: nothing to offer
         values = m.level_values_without_package(j)  # (R, S, F, 3)
-        cur = np.take_along_axis(values, m.status[..., None], axis=-1)[..., 0]
-        join = values[..., Level.MEMBER] - switching_from(m.switching, m.status, Level.MEMBER)
-        need = package_need(cur - join, m.gdp, m.p.weights.investment)
-        open_target = ((m.convenor[:, j] > 0)[None, None, :] & m.allowed[None, :, :, Level.MEMBER]
-                       & m.active[:, None, :] & (m.status < Level.MEMBER))
-        m.offers[:, j] = choose_offer(need, open_target, m.fund[:, j], m.p.powers.package_margin)
+        cur = np.take_along_axis(values, x.status[..., None], axis=-1)[..., 0]
+        join = values[..., Level.MEMBER] - switching_from(m.derived.switching, x.status, Level.MEMBER)
+        need = package_need(cur - join, x.gdp, m.p.weights.investment)
+        open_target = ((m.structure.convenor[:, j] > 0)[None, None, :] & m.structure.allowed[None, :, :, Level.MEMBER]
+                       & x.active[:, None, :] & (x.status < Level.MEMBER))
+        x.offers[:, j] = choose_offer(need, open_target, x.fund[:, j], m.p.powers.package_margin)
 
     def convene(self) -> None:
-        m, j, pp = self.model, self.index, self.model.p.powers
-        t = m.template[j]
+        """Open the template format in the runs where this power has been losing ground long enough (4.1c)."""
+        m, j, pp, x = self.model, self.index, self.model.p.powers, self.model.state
+        t = m.structure.template[j]
         if t < 0:
             return
-        member = (m.status == Level.MEMBER) & m.active[:, None, :]
+        member = (x.status == Level.MEMBER) & x.active[:, None, :]
         # reach: states that are full members of a format this power runs alone (the seed: Russia's own
         # institutions hold only part of the region; the SCO, run with China, does not count)
-        reach = (member & m.solo_convenor[:, j]).any(axis=-1).sum(axis=-1)
-        losing = losing_ground(m.regional_total[:, j], m.reference_influence(j), pp.loss_tolerance)
-        now, m.steps_short[:, j] = should_convene(losing, reach, m.S, m.steps_short[:, j], pp.convene_patience_steps,
-                                                  pp.convene_probability, m.u_convene[:, j], ~m.active[:, t])
+        reach = (member & m.structure.solo_convenor[:, j]).any(axis=-1).sum(axis=-1)
+        losing = losing_ground(x.regional_total[:, j], m.reference_influence(j), pp.loss_tolerance)
+        now, x.steps_short[:, j] = should_convene(losing, reach, m.S, x.steps_short[:, j], pp.convene_patience_steps,
+                                                  pp.convene_probability, m.now.u_convene[:, j], ~x.active[:, t])
         if now.any():
             m.open_format(t, now)
 
@@ -89,6 +92,6 @@ class StateAgent(mesa.Agent):
     def step(self) -> None:
         """Draw this step's choices from the logit probabilities of none/partial/member in every format (with the
         packages on the table; `GreatGameModel.choice_inputs`)."""
-        m, s, p = self.model, self.index, self.model.p
-        m.next_status[:, s] = draw_level(m.cumulative_now[:, s], m.status[:, s], p.revision_rate,
-                                         m.u_revise[:, s], m.u_pick[:, s], cumulative=True)
+        m, s, now = self.model, self.index, self.model.now
+        now.next_status[:, s] = draw_level(now.cumulative[:, s], m.state.status[:, s], m.p.revision_rate,
+                                           now.u_revise[:, s], now.u_pick[:, s], cumulative=True)

@@ -1,13 +1,17 @@
 """Named positions of the model's array axes: `BENEFIT.trade`, not `x[..., 0]` (docs/ODD.md section 2).
 
-An `Axis` is an ordered tuple of names whose positions can be read as attributes. The packed layouts of the
-recorded arrays (the region after the states, the total after the channels) are described here too, so that no
-module indexes them with a bare number.
+An `Axis` is an ordered tuple of names whose positions can be read as attributes. The packed layout of the
+recorded influence array (the region after the states, the total after the channels) is described here too, with
+named views of it (`RecordedInfluence`), so that no module indexes it with a bare number.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Axis(tuple):
@@ -46,5 +50,44 @@ DOCTRINE = Axis("none", "permanent_neutrality", "non_bloc")
 # Kinds of format (for display and documentation; behaviour comes from obligations and channels).
 KIND = Axis("security_alliance", "economic_union", "regional_organisation", "dialogue_platform")
 
-REGION_SLOT = -1  # recorded influence: the regional aggregate follows the states on the state axis
-TOTAL_SLOT = -1  # recorded influence: total influence follows the channels on the channel axis
+# The recorded influence array (T, R, S+1, P, C+1) packs two aggregates into its state and channel axes; it is
+# read and written only through the named views of `RecordedInfluence`.
+REGION_SLOT = -1  # state axis: the regional aggregate follows the states
+TOTAL_SLOT = -1  # channel axis: total influence follows the channels
+STATE_SLOTS = slice(None, REGION_SLOT)  # state axis: the states
+CHANNEL_SLOTS = slice(None, TOTAL_SLOT)  # channel axis: the channels
+
+
+class RecordedInfluence:
+    """Named views of a recorded `influence` array (T, R, S+1, P, C+1) with the region last on the state axis and
+    the total last on the channel axis (the packed layout the influence table is made from, docs/OUTPUT.md).
+    The views have the names and shapes of the model's state arrays (`StateVariables`), with the period axis T
+    first; they are views, so writing into them writes into `influence`."""
+
+    influence: np.ndarray
+
+    @property
+    def influence_channels(self) -> np.ndarray:
+        """(T, R, S, P, C): influence of each power over each state by channel."""
+        return self.influence[:, :, STATE_SLOTS, :, CHANNEL_SLOTS]
+
+    @property
+    def influence_total(self) -> np.ndarray:
+        """(T, R, S, P): total influence of each power over each state."""
+        return self.influence[:, :, STATE_SLOTS, :, TOTAL_SLOT]
+
+    @property
+    def regional_channels(self) -> np.ndarray:
+        """(T, R, P, C): regional influence of each power by channel."""
+        return self.influence[:, :, REGION_SLOT, :, CHANNEL_SLOTS]
+
+    @property
+    def regional_total(self) -> np.ndarray:
+        """(T, R, P): regional total influence of each power."""
+        return self.influence[:, :, REGION_SLOT, :, TOTAL_SLOT]
+
+    @property
+    def totals(self) -> np.ndarray:
+        """(T, R, S+1, P): total influence over each state and, last, over the region (the influence table's
+        `influence` column and its `REGION` rows)."""
+        return self.influence[..., TOTAL_SLOT]

@@ -23,12 +23,12 @@ def _power(m: GreatGameModel, ev: dict) -> int | None:
 
 def sanctions(m: GreatGameModel, ev: dict) -> None:
     """Set a power's sanctions level (0 none, 1 maximal)."""
-    m.sanctions[:, _power(m, ev)] = ev["level"]
+    m.state.sanctions[:, _power(m, ev)] = ev["level"]
 
 
 def budget(m: GreatGameModel, ev: dict) -> None:
     """Multiply a power's budget."""
-    m.budget_scale[:, _power(m, ev)] *= ev["scale"]
+    m.state.budget_scale[:, _power(m, ev)] *= ev["scale"]
 
 
 def _setter(key: str, field: str) -> Callable[[GreatGameModel, dict], None]:
@@ -44,16 +44,16 @@ def corridor(m: GreatGameModel, ev: dict) -> None:
     j = _power(m, ev)
     states = range(m.S) if ev["states"] == "all" else [m.states.index(s) for s in ev["states"]]
     for s in states:
-        m.corridor[:, s, j] = np.minimum(1.0, m.corridor[:, s, j] + ev["strength"])
+        m.state.corridor[:, s, j] = np.minimum(1.0, m.state.corridor[:, s, j] + ev["strength"])
 
 
 def trade_shock(m: GreatGameModel, ev: dict) -> None:
     """Multiply turnover with one power or with all."""
     j = _power(m, ev)
     if j is None:
-        m.turnover *= ev["scale"]
+        m.state.turnover *= ev["scale"]
     else:
-        m.turnover[:, :, j] *= ev["scale"]
+        m.state.turnover[:, :, j] *= ev["scale"]
 
 
 def format_open(m: GreatGameModel, ev: dict) -> None:
@@ -69,7 +69,7 @@ def format_close(m: GreatGameModel, ev: dict) -> None:
 def status(m: GreatGameModel, ev: dict) -> None:
     """Force a state's status in a format (e.g. a historical accession)."""
     s, f = m.states.index(ev["state"]), m.formats.index(ev["format"])
-    m.status[:, s, f] = LEVELS.index(ev["status"])
+    m.state.status[:, s, f] = LEVELS.index(ev["status"])
 
 
 def parameter(m: GreatGameModel, ev: dict) -> None:

@@ -42,8 +42,8 @@ def plot_regional(results: Results, path: Path) -> Path:
     fig = Figure(figsize=(9, 5.2), dpi=120)
     ax = fig.subplots()
     for j, p in enumerate(results.powers):
-        fan(ax, x, results.influence[:, :, -1, j, -1], power_colour(results, p), p)
-    ax.set_ylim(0, max(0.05, float(np.nanmax(results.influence[:, :, -1, :, -1])) * 1.15))
+        fan(ax, x, results.regional_total[:, :, j], power_colour(results, p), p)
+    ax.set_ylim(0, max(0.05, float(np.nanmax(results.regional_total)) * 1.15))
     ax.set_ylabel("regional influence (GDP-weighted, 0-1)")
     ax.set_title(f"Regional influence, scenario '{results.scenario_name}' "
                  f"({len(results.runs)} runs; line: median, bands: 50% and 90%)", fontsize=10)
@@ -63,11 +63,11 @@ def plot_states(results: Results, path: Path) -> Path:
     fig = Figure(figsize=(12, 3.4 * rows), dpi=110)
     axes = fig.subplots(rows, cols, sharey=True, sharex=True)
     axes = axes.ravel()
-    top = float(np.nanmax(results.influence[..., -1])) * 1.1
+    top = float(np.nanmax(results.totals)) * 1.1
     for i, name in enumerate([*results.states, "REGION"]):
         ax = axes[i]
         for j, p in enumerate(results.powers):
-            fan(ax, x, results.influence[:, :, i, j, -1], power_colour(results, p), p)
+            fan(ax, x, results.totals[:, :, i, j], power_colour(results, p), p)
         ax.set_title(name, fontsize=10)
         ax.set_ylim(0, top)
         date_axis(ax)

@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 
 from .axes import INFLUENCE as INFLUENCE_CHANNELS
-from .axes import LEVELS
+from .axes import LEVELS, TOTAL_SLOT, RecordedInfluence
 from .core import Failure, GreatGameModel
 
 
 @dataclass
-class Results:
+class Results(RecordedInfluence):
     """The arrays of one or more runs of one scenario, with the run numbers they belong to.
 
-    influence: (T, R, S+1, P, C+1) with the region last on the state axis and the total last on the channel axis;
-    status (T, R, S, F) int codes 0/1/2; engagement (T, R, S, F); turnover (T, R, S, P) US$ bn/year.
+    influence: (T, R, S+1, P, C+1) with the region last on the state axis and the total last on the channel axis,
+    read through its named views `influence_total` (T, R, S, P), `regional_total` (T, R, P), `influence_channels`,
+    `regional_channels` and `totals` (`axes.RecordedInfluence`); status (T, R, S, F) int codes 0/1/2 (-1: failed);
+    engagement (T, R, S, F); turnover (T, R, S, P) US$ bn/year; active (T, R, F) bool.
     """
 
     scenario_name: str
@@ -44,7 +46,7 @@ class Results:
         runs = np.asarray(run_numbers if run_numbers is not None else [k[-1] for k in model.spawn_keys])
         return cls(sc.name, [sc.date_of(t).isoformat() for t in range(T)], model.powers, model.states,
                    model.formats, runs, rec.influence[:T], rec.status[:T], rec.engagement[:T], rec.turnover[:T],
-                   rec.active[:T], dict(model.colours), [(int(runs[0]), t, text) for t, text in model.event_log],
+                   rec.active[:T], dict(model.structure.colours), [(int(runs[0]), t, text) for t, text in model.event_log],
                    list(model.failures), dict(model.drawn))
 
     @classmethod
@@ -76,7 +78,7 @@ class Results:
             "date": pd.Categorical.from_codes(t, self.dates),
             "power": pd.Categorical.from_codes(p, self.powers),
             "state": pd.Categorical.from_codes(s, [*self.states, "REGION"]),
-            "influence": flat[:, -1]})
+            "influence": flat[:, TOTAL_SLOT]})
         for i, c in enumerate(INFLUENCE_CHANNELS):
             df[c] = flat[:, i]
         return df
@@ -118,7 +120,7 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """Regional influence of each power at the start and at the horizon: median and 5-95% range over runs."""
-        reg = self.influence[:, :, -1, :, -1]  # (T, R, P)
+        reg = self.regional_total  # (T, R, P)
         rows = []
         for j, p in enumerate(self.powers):
             end = reg[-1, :, j]
@@ -149,5 +151,5 @@ class Results:
 
     def probability_leads(self, leader: str, other: str) -> float:
         """Share of runs in which `leader` has more regional influence than `other` at the horizon."""
-        reg = self.influence[-1, :, -1, :, -1]
+        reg = self.regional_total[-1]
         return float((reg[:, self.powers.index(leader)] > reg[:, self.powers.index(other)]).mean())

@@ -15,17 +15,18 @@ import numpy as np
 from .choice import per_run
 
 
-def route_completion(transit_share: np.ndarray, transit: np.ndarray, share: np.ndarray) -> np.ndarray:
+def route_completion(level_share: np.ndarray, path_transit: np.ndarray, path_share: np.ndarray) -> np.ndarray:
     """Share of each state's trade with each power whose route lies inside a format's territory (ODD eq. 4.2f):
     route[r, s, f, p] = (1 - sum_k w_spk) + sum_k w_spk prod_{t crossed by path k} x[r, t, f], where w are the path
     shares (the rest of the trade needs no transit) and x the transit states' level shares in f.
-    transit_share (R, S, F) level shares; transit (S, P, K, S) bool; share (S, P, K). Returns (R, S, F, P)."""
-    R, S, F = transit_share.shape
-    P = transit.shape[1]
-    out = np.broadcast_to((1.0 - share.sum(axis=-1)).T[None, None], (R, F, P, S)).copy()  # (R, F, P, S)
-    for s, p, k in zip(*np.nonzero(share), strict=True):
-        inside = np.prod(transit_share[:, transit[s, p, k], :], axis=1)  # (R, F)
-        out[:, :, p, s] += share[s, p, k] * inside
+    level_share x (R, S, F); path_transit (S, P, L, S) bool: path k of (s, p) crosses state t; path_share w
+    (S, P, L). Returns (R, S, F, P)."""
+    R, S, F = level_share.shape
+    P = path_transit.shape[1]
+    out = np.broadcast_to((1.0 - path_share.sum(axis=-1)).T[None, None], (R, F, P, S)).copy()  # (R, F, P, S)
+    for s, p, k in zip(*np.nonzero(path_share), strict=True):
+        inside = np.prod(level_share[:, path_transit[s, p, k], :], axis=1)  # (R, F)
+        out[:, :, p, s] += path_share[s, p, k] * inside
     return out.transpose(0, 3, 1, 2)
 
 

@@ -219,7 +219,7 @@ def test_design_points_share_lockstep_chunks_with_results_of_each_point_alone(tm
                                samples=[p.point, p.point]).run()
         got = outcomes[outcomes["design"] == p.index].sort_values("replicate")
         j = alone.powers.index("RUS")
-        assert got["regional_influence_RUS"].tolist() == alone.regional_total[:, j].tolist()
+        assert got["regional_influence_RUS"].tolist() == alone.state.regional_total[:, j].tolist()
 
 
 def test_automatic_chunk_follows_its_rule_and_gives_the_rows_of_an_explicit_one(tmp_path, monkeypatch):

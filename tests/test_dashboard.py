@@ -186,7 +186,7 @@ def test_the_saved_file_gives_the_dashboards_numbers_via_run_py(folders, tmp_pat
     got = pd.read_parquet(out / "influence.parquet")
     region = got[got["state"] == "REGION"].sort_values(["step", "run", "power"], key=lambda c: c.map(
         {p: i for i, p in enumerate(r.scenario.powers)}) if c.name == "power" else c)
-    mine = model.recorder.influence[:, :, -1, :, -1]  # (T, R, P)
+    mine = model.recorder.regional_total  # (T, R, P)
     assert np.allclose(region["influence"].to_numpy(), mine.reshape(-1), rtol=0, atol=1e-12)
 
 

@@ -19,10 +19,10 @@ def test_sanctions_event_lowers_russian_capacity_and_spending(baseline):
     a = GreatGameModel(baseline, runs=4, steps=8).run()
     b = GreatGameModel(tight, runs=4, steps=8).run()
     rus = a.powers.index("RUS")
-    assert (b.sanctions[:, rus] > a.sanctions[:, rus]).all()
-    assert b.spending[:, :, rus].sum() < a.spending[:, :, rus].sum()
+    assert (b.state.sanctions[:, rus] > a.state.sanctions[:, rus]).all()
+    assert b.state.spending[:, :, rus].sum() < a.state.spending[:, :, rus].sum()
     # and Russia's regional influence ends lower than in the baseline in every paired run
-    assert (b.regional_total[:, rus] < a.regional_total[:, rus]).all()
+    assert (b.state.regional_total[:, rus] < a.state.regional_total[:, rus]).all()
 
 
 def test_format_can_start_mid_run(baseline):
@@ -41,5 +41,5 @@ def test_budget_event_raises_spending(baseline):
     a = GreatGameModel(baseline, runs=2, steps=10).run()
     b = GreatGameModel(us, runs=2, steps=10).run()
     usa = a.powers.index("USA")
-    assert b.spending[:, :, usa].sum() > 2.5 * a.spending[:, :, usa].sum()
-    assert (b.regional_total[:, usa] > a.regional_total[:, usa]).all()
+    assert b.state.spending[:, :, usa].sum() > 2.5 * a.state.spending[:, :, usa].sum()
+    assert (b.state.regional_total[:, usa] > a.state.regional_total[:, usa]).all()

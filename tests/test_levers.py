@@ -27,7 +27,7 @@ def test_a_lever_scales_each_runs_own_draw_and_equals_that_run_alone(baseline):
     for k in (0, 3):
         alone = GreatGameModel(sc, spawn_keys=[(k,)], rng=5, run_values={key: [2 * drawn[k]]}).run()
         assert alone.values.get(key)[0] == 2 * drawn[k]
-        assert np.allclose(arr["influence"][1, k], alone.recorder.influence[-1, 0, :, :, -1])
+        assert np.allclose(arr["influence"][1, k], alone.recorder.totals[-1, 0])
         assert np.array_equal(arr["status"][1, k], alone.recorder.status[-1, 0])
 
 

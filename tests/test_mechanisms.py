@@ -67,10 +67,10 @@ def test_marginal_value_a_second_format_adds_less_of_the_same_channel(baseline):
     m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1)
     s, cis, eaeu = m.states.index("TJK"), m.formats.index("CIS"), m.formats.index("EAEU")
     m.perceive()
-    alone = m.benefit[0, s, cis]
-    m.status[0, s, eaeu] = Level.MEMBER
+    alone = m.now.benefit[0, s, cis]
+    m.state.status[0, s, eaeu] = Level.MEMBER
     m.perceive()
-    assert m.benefit[0, s, cis] < alone
+    assert m.now.benefit[0, s, cis] < alone
 
 
 def test_regional_cooperation_substitutes_within_a_club_and_adds_up_across_clubs(baseline, tmp_path):
@@ -81,21 +81,21 @@ def test_regional_cooperation_substitutes_within_a_club_and_adds_up_across_clubs
     s = m.states.index("KAZ")
     cis, ots, c5, cac = (m.formats.index(f) for f in ("CIS", "OTS", "C5+1", "CA-China"))
     m.perceive()
-    alone_cis, alone_cac = m.benefit[0, s, cis], m.benefit[0, s, cac]
+    alone_cis, alone_cac = m.now.benefit[0, s, cis], m.now.benefit[0, s, cac]
     assert alone_cis > 0 and alone_cac > 0
-    m.status[0, s, ots] = Level.MEMBER
+    m.state.status[0, s, ots] = Level.MEMBER
     m.perceive()
-    assert m.benefit[0, s, cis] == pytest.approx(alone_cis)
-    m.status[0, s, c5] = Level.MEMBER
+    assert m.now.benefit[0, s, cis] == pytest.approx(alone_cis)
+    m.state.status[0, s, c5] = Level.MEMBER
     m.perceive()
-    assert m.benefit[0, s, cac] < alone_cac
+    assert m.now.benefit[0, s, cac] < alone_cac
     # a scenario that puts the OTS in the CIS's club makes them substitutes
     (tmp_path / "merged.yaml").write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: merged\n"
                                           "initial_status: blank\nformats: {OTS: {club: CIS}}\n")
     m2 = GreatGameModel(load_scenario(tmp_path / "merged.yaml"), runs=1, run_values=weights)
-    m2.status[0, s, ots] = Level.MEMBER
+    m2.state.status[0, s, ots] = Level.MEMBER
     m2.perceive()
-    assert m2.benefit[0, s, cis] < alone_cis
+    assert m2.now.benefit[0, s, cis] < alone_cis
 
 
 def test_a_neighbour_joining_changes_a_states_customs_union_benefit(baseline):
@@ -104,15 +104,15 @@ def test_a_neighbour_joining_changes_a_states_customs_union_benefit(baseline):
     m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1)
     kgz, kaz, eaeu = m.states.index("KGZ"), m.states.index("KAZ"), m.formats.index("EAEU")
     m.perceive()
-    before = m.benefit[0, kgz, eaeu]
-    m.status[0, kaz, eaeu] = Level.MEMBER
+    before = m.now.benefit[0, kgz, eaeu]
+    m.state.status[0, kaz, eaeu] = Level.MEMBER
     m.perceive()
-    assert m.benefit[0, kgz, eaeu] > before
+    assert m.now.benefit[0, kgz, eaeu] > before
     # ... and a state with a direct border to Russia is unaffected by its neighbours' choice
-    m.status[0, kgz, eaeu] = Level.MEMBER
-    b_kaz = m.benefit[0, kaz, eaeu]
+    m.state.status[0, kgz, eaeu] = Level.MEMBER
+    b_kaz = m.now.benefit[0, kaz, eaeu]
     m.perceive()
-    assert m.benefit[0, kaz, eaeu] == pytest.approx(b_kaz)
+    assert m.now.benefit[0, kaz, eaeu] == pytest.approx(b_kaz)
 
 
 def test_an_accession_package_raises_the_targets_joining_probability(baseline):
@@ -124,21 +124,21 @@ def test_an_accession_package_raises_the_targets_joining_probability(baseline):
     def p_member() -> float:
         from greatgame.model.choice import status_utility
 
-        u = status_utility(m.level_values(), m.status, m.fmt.depth[:, None, :], m.p.switching_cost_join,
-                           m.p.switching_cost_exit, m.allowed_levels())
+        u = status_utility(m.level_values(), m.state.status, m.fmt.depth[:, None, :], m.p.switching_cost_join,
+                           m.p.switching_cost_exit, m.derived.allowed_levels)
         return float(choice_probabilities(u, m.p.rationality)[0, s, f, Level.MEMBER])
 
     without = p_member()
-    m.offers[0, rus, s, f] = 1.0  # US$1 bn on the table
+    m.state.offers[0, rus, s, f] = 1.0  # US$1 bn on the table
     assert p_member() > without
 
 
 def test_powers_bid_with_packages_and_pay_only_on_joining(baseline):
     m = GreatGameModel(baseline, runs=16, steps=40).run()
     rus = m.powers.index("RUS")
-    assert (m.fund[:, rus] >= -1e-9).all()
+    assert (m.state.fund[:, rus] >= -1e-9).all()
     # the accession envelope accumulates: Russia has money for packages (or has paid some out)
-    assert (m.fund[:, rus] + m.invest_added[:, :, rus].sum(axis=1) > 0).all()
+    assert (m.state.fund[:, rus] + m.state.invest_added[:, :, rus].sum(axis=1) > 0).all()
 
 
 def test_runs_with_different_parameters_equal_each_run_alone(baseline):
@@ -176,11 +176,12 @@ def test_pruning_pairs_no_format_reaches_leaves_every_benefit_unchanged(baseline
     from greatgame.model.choice import benefit_pairs
 
     alone = GreatGameModel(baseline, runs=1)
-    assert len(alone.pair_actor) < len(benefit_pairs(alone.members_q, alone.P, alone.clubs)[0])  # some dropped
+    st = alone.structure
+    assert len(alone.derived.pair_actor) < len(benefit_pairs(st.members_q, alone.P, st.clubs)[0])  # some dropped
     every = {f"formats.{f}.channels.{b}": np.array([baseline.raw["formats"][f]["channels"][b], 0.5])
              for f in alone.formats for b in BENEFIT}
     full = GreatGameModel(baseline, runs=2, run_values=every)
-    assert len(full.pair_actor) > len(alone.pair_actor)
+    assert len(full.derived.pair_actor) > len(alone.derived.pair_actor)
     alone.perceive()
     full.perceive()
-    np.testing.assert_allclose(full.benefit[0], alone.benefit[0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(full.now.benefit[0], alone.now.benefit[0], rtol=1e-12, atol=1e-15)

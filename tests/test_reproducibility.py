@@ -44,7 +44,7 @@ def test_model_runs_under_mesa_batch_run(baseline):
     last = {r["replicate"]: r for r in rows if r["Step"] == 6}
     for k in (0, 1):
         for j, power in enumerate(lockstep.powers):
-            assert last[k][power] == lockstep.regional_total[k, j]
+            assert last[k][power] == lockstep.state.regional_total[k, j]
 
 
 def test_drawing_several_steps_ahead_gives_the_same_numbers(baseline, monkeypatch):

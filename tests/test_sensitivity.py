@@ -58,7 +58,7 @@ def test_a_sobol_design_over_grouped_factors_runs_in_lockstep_like_each_point_al
                                samples=[p.point, p.point]).run()
         got = oc[oc["design"] == p.index].sort_values("replicate")
         j, c = alone.powers.index("CHN"), alone.powers.index("RUS")
-        assert np.allclose(got["gap_CHN_RUS"], alone.regional_total[:, j] - alone.regional_total[:, c])
+        assert np.allclose(got["gap_CHN_RUS"], alone.state.regional_total[:, j] - alone.state.regional_total[:, c])
     out = tmp_path / "sens"
     assert run.main(["sensitivity", str(tmp_path / "out"), "--out", str(out)]) == 0
     md = (out / "sensitivity.md").read_text()

@@ -108,7 +108,7 @@ def test_twin_states_make_identical_choices(baseline):
     import dataclasses
 
     m = GreatGameModel(baseline, runs=4)
-    f = m.fundamentals
+    f = m.structure.fundamentals
     twin = {}
     for field in dataclasses.fields(f):
         v = getattr(f, field.name)
@@ -116,30 +116,31 @@ def test_twin_states_make_identical_choices(baseline):
             v = v.copy()
             v[1] = v[0]
             twin[field.name] = v
-    m.fundamentals = dataclasses.replace(f, **twin)
+    m.structure.fundamentals = dataclasses.replace(f, **twin)
     for name in ("turnover", "invest_added", "security_added", "gdp", "influence_total", "status", "engagement",
                  "corridor"):
-        arr = getattr(m, name)
+        arr = getattr(m.state, name)
         arr[:, 1] = arr[:, 0]
-    m.gdp0 = m.gdp0.copy()
-    m.gdp0[1] = m.gdp0[0]
-    m.transit, m.transit_share = m.transit.copy(), m.transit_share.copy()
-    m.transit[1], m.transit_share[1] = m.transit[0], m.transit_share[0]
-    m.transit[..., 1] = m.transit[..., 0]  # routes crossing one twin cross the other: identical neighbourhoods
-    m.allowed[1] = m.allowed[0]
+    st = m.structure
+    st.gdp0 = st.gdp0.copy()
+    st.gdp0[1] = st.gdp0[0]
+    st.path_transit, st.path_share = st.path_transit.copy(), st.path_share.copy()
+    st.path_transit[1], st.path_share[1] = st.path_transit[0], st.path_share[0]
+    st.path_transit[..., 1] = st.path_transit[..., 0]  # routes crossing one twin cross the other: identical neighbourhoods
+    st.allowed[1] = st.allowed[0]
     m.set_doctrine(1, "none")
-    m.afghan_border[1] = m.afghan_border[0]
+    st.afghan_border[1] = st.afghan_border[0]
     m._derive()
     m.perceive()
-    np.testing.assert_array_equal(m.benefit[:, 0], m.benefit[:, 1])
-    np.testing.assert_array_equal(m.cost[:, 0], m.cost[:, 1])
+    np.testing.assert_array_equal(m.now.benefit[:, 0], m.now.benefit[:, 1])
+    np.testing.assert_array_equal(m.now.cost[:, 0], m.now.cost[:, 1])
     m._draw()
-    m.u_revise[:, 1], m.u_pick[:, 1] = m.u_revise[:, 0], m.u_pick[:, 0]
+    m.now.u_revise[:, 1], m.now.u_pick[:, 1] = m.now.u_revise[:, 0], m.now.u_pick[:, 0]
     m.choice_inputs()
-    m.next_status = m.status.copy()
+    m.now.next_status = m.state.status.copy()
     m.state_agents[0].step()
     m.state_agents[1].step()
-    np.testing.assert_array_equal(m.next_status[:, 0], m.next_status[:, 1])
+    np.testing.assert_array_equal(m.now.next_status[:, 0], m.now.next_status[:, 1])
 
 
 def test_decision_code_names_no_state():

@@ -133,7 +133,7 @@ def run_levers(sc: Scenario, levers: list[Lever], runs: int, seed: int, chunk_ru
                                    run_values=rv).run()
             rec, n = model.recorder, len(group)
             T = rec.periods - 1
-            out["influence"].append(rec.influence[T, :, :, :, -1].reshape(n, runs, *rec.influence.shape[2:4]))
+            out["influence"].append(rec.totals[T].reshape(n, runs, *rec.totals.shape[2:]))
             out["status"].append(rec.status[T].reshape(n, runs, model.S, model.F))
             out["start"].append(rec.status[0].reshape(n, runs, model.S, model.F))
             out["failed"].append(model.failed.reshape(n, runs))

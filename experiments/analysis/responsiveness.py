@@ -55,10 +55,10 @@ def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None
             if power not in base.powers:
                 continue
             jb = base.powers.index(power)
-            d = res.influence[-1, :, -1, j, -1] - base.influence[-1, :, -1, jb, -1]
+            d = res.regional_total[-1, :, j] - base.regional_total[-1, :, jb]
             m, lo, hi = paired(d)
             rows.append({"scenario": sc.name, "kind": "regional_influence", "state": "REGION", "format": "",
-                         "power": power, "level": "", "baseline": float(base.influence[-1, :, -1, jb, -1].mean()),
+                         "power": power, "level": "", "baseline": float(base.regional_total[-1, :, jb].mean()),
                          "change": m, "ci_low": lo, "ci_high": hi})
         downgrades = 0.0
         for s, state in enumerate(res.states):
@@ -102,7 +102,7 @@ def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None
                                                  f"{r['ci_high'].iloc[0]:+.3f}]")
         md.append(f"| {name} | " + " | ".join(cells) + " |")
     md += ["", "Baseline regional influence at the horizon: "
-           + ", ".join(f"{p} {base.influence[-1, :, -1, j, -1].mean():.3f}" for j, p in enumerate(base.powers)), "",
+           + ", ".join(f"{p} {base.regional_total[-1, :, j].mean():.3f}" for j, p in enumerate(base.powers)), "",
            "## Modal statuses that differ from the baseline at the horizon", "",
            *([f"- {c}" for c in modal_changes] or ["- none"]), "",
            "## Expected number of downgrades since the start (sum over cells of P(status below its start))", "",

@@ -99,7 +99,7 @@ def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.
     """One value per run for each outcome (NaN where the scenario lacks a code the outcome names)."""
     out: dict[str, np.ndarray] = {}
     n = len(res.runs)
-    reg = res.influence[:, :, -1, :, -1]  # (T, R, P)
+    reg = res.regional_total  # (T, R, P)
     for o in outcomes:
         a = o.args
         try:
@@ -107,7 +107,7 @@ def outcome_values(res: Results, outcomes: tuple[Outcome, ...]) -> dict[str, np.
                 v = reg[-1, :, res.powers.index(a["power"])]
             elif o.type == "influence":
                 s = len(res.states) if a["state"] == "REGION" else res.states.index(a["state"])
-                v = res.influence[-1, :, s, res.powers.index(a["power"]), -1]
+                v = res.totals[-1, :, s, res.powers.index(a["power"])]
             elif o.type == "first_lead":
                 lead = reg[:, :, res.powers.index(a["leader"])] > reg[:, :, res.powers.index(a["follower"])]
                 years = np.array([decimal_year(d) for d in res.dates])  # when: a year, not a step index

@@ -48,7 +48,7 @@ class AlignmentSurrogate:
         year = int(scenario.raw["data_year"])
         self.cols = [m.formats.index(f) for f in INSTITUTIONS]
         self.observed = observed_cells(m.states, m.formats, year)
-        start = GreatGameModel(scenario.with_overrides({"initial_status": "data"}), runs=1).status  # (1, S, F)
+        start = GreatGameModel(scenario.with_overrides({"initial_status": "data"}), runs=1).state.status  # (1, S, F)
         self.observed_start = np.eye(3)[start]
         self.record = record_hazards(cutoff if cutoff is not None else year + scenario.start[1] / 12.0)
 
@@ -62,10 +62,10 @@ class AlignmentSurrogate:
         """Yield (distribution before the step, transition matrices, distribution after) for `steps` steps from
         `dist` (1, S, F, 3)."""
         m, p = self.model, self.model.p
-        allowed = m.allowed_levels()
+        allowed = m.derived.allowed_levels
         levels = np.array([0.0, 0.5, 1.0])
         for start in range(0, steps, chunk):
-            m.engagement = dist @ levels
+            m.state.engagement = dist @ levels
             m._update_influence()
             m.perceive(share=level_share(dist, p.partial_benefit_share))
             trans = transition_matrix(m.level_values(), m.fmt.depth[:, None, :], p.rationality, p.switching_cost_join,

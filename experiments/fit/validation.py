@@ -135,7 +135,7 @@ def morris(scenario: Scenario, trajectories: int, runs: int, seed: int) -> pd.Da
     Y = np.zeros((len(X), len(powers)))
     for i, x in enumerate(X):
         m = GreatGameModel(scenario.with_overrides(overrides(keys, x)), runs=runs, rng=seed).run()
-        Y[i] = np.median(m.regional_total, axis=0)
+        Y[i] = np.median(m.state.regional_total, axis=0)
     rows = []
     for j, p in enumerate(powers):
         res = morris_analyze.analyze(problem, X, Y[:, j], num_levels=4, seed=seed)
@@ -164,19 +164,19 @@ def explain(scenario: Scenario, state: str, fmt: str) -> tuple[str, np.ndarray, 
     s, f = m.states.index(state), m.formats.index(fmt)
     m.perceive()
     v = m.level_values()[-1, s, f]
-    sov = float(m.sovereignty[-1, s, f])
+    sov = float(m.derived.sovereignty[-1, s, f])
 
     def listed(parts: list[tuple[float, str]]) -> str:
         return ", ".join(f"{t.replace('_', ' ')} {x:.2f}" for x, t in sorted(parts, reverse=True) if x >= 0.005)
 
-    benefit = listed([(float(m.benefit[i, s, f]), t) for i, t in enumerate(terms[:-3])]) or "nothing"
-    cost = listed([(sov, "sovereignty and doctrine")] + [(float(m.cost[i, s, f]) - sov, t)
+    benefit = listed([(float(m.now.benefit[i, s, f]), t) for i, t in enumerate(terms[:-3])]) or "nothing"
+    cost = listed([(sov, "sovereignty and doctrine")] + [(float(m.now.cost[i, s, f]) - sov, t)
                                                          for i, t in enumerate(terms) if i >= n - 3])
     depth = float(m.fmt.depth[-1, f])
     join, leave = float(m.p.switching_cost_join[-1]) * depth, float(m.p.switching_cost_exit[-1]) * depth
     text = (f"with the other cells at their observed status, the value of none / partial / member is 0 / "
-            f"{v[1]:.2f} / {v[2]:.2f} (member benefit {m.benefit[-1, s, f]:.2f}: {benefit}; cost "
-            f"{m.cost[-1, s, f]:.2f}: {cost}); moving up a level costs {join:.2f} once, down a level {leave:.2f}")
+            f"{v[1]:.2f} / {v[2]:.2f} (member benefit {m.now.benefit[-1, s, f]:.2f}: {benefit}; cost "
+            f"{m.now.cost[-1, s, f]:.2f}: {cost}); moving up a level costs {join:.2f} once, down a level {leave:.2f}")
     return text, np.array(v, dtype=float), leave / join if join > 0 else float("inf")
 
 
@@ -185,8 +185,8 @@ def null_rule(scenario: Scenario) -> dict[str, Any]:
     penalises an obligation of the format; none otherwise."""
     m = GreatGameModel(scenario, runs=1)
     cols = [m.formats.index(f) for f in INSTITUTIONS]
-    penalty = np.einsum("fo,so->sf", m.fmt.obligations[0], m.p.doctrine_penalty[0][m.doctrine])
-    predicted = np.where(m.allowed[..., 2] & (penalty <= 0), 2, 0)[:, cols]
+    penalty = np.einsum("fo,so->sf", m.fmt.obligations[0], m.p.doctrine_penalty[0][m.state.doctrine])
+    predicted = np.where(m.structure.allowed[..., 2] & (penalty <= 0), 2, 0)[:, cols]
     observed = observed_cells(m.states, m.formats, int(scenario.raw["data_year"]))
     return {"predicted": predicted, "observed": observed, "matched": int((predicted == observed).sum())}
 
@@ -196,7 +196,8 @@ def naive_backcast(scenario: Scenario, result: dict[str, Any]) -> dict[str, floa
     to mid-2022; relative errors against the observed 2022 totals."""
     m = GreatGameModel(scenario, runs=1)
     years = result["t22"] * m.dt
-    grown = m.fundamentals.turnover_usd_bn * ((1 + m.fundamentals.gdp_growth_per_year) ** years)[:, None]
+    fund = m.structure.fundamentals
+    grown = fund.turnover_usd_bn * ((1 + fund.gdp_growth_per_year) ** years)[:, None]
     rus, chn = grown[:, m.powers.index("RUS")].sum(), grown[:, m.powers.index("CHN")].sum()
     return {"backcast_naive_error_rus": (rus - TARGETS["rus_2022"]) / TARGETS["rus_2022"],
             "backcast_naive_error_chn": (chn - TARGETS["chn_2022"]) / TARGETS["chn_2022"]}
