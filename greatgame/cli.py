@@ -285,7 +285,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     batch.set_defaults(func=cmd_batch)
     comp = sub.add_parser("compare", help="fan charts, statistics and report.md for a finished batch",
                           description="Compare the scenarios of a batch folder: fan charts, outcome distributions, "
-                          "differences from the reference with bootstrap 95%% intervals and Mann-Whitney tests, "
+                          "paired differences from the reference with 95%% intervals and t-tests, "
                           "probabilities, Sobol indices or LHS rankings, and OUT/report.md.")
     comp.add_argument("outdir", help="a folder written by `run.py batch`")
     comp.add_argument("--reference", help="reference scenario name (default: the experiment's)")
