@@ -47,7 +47,8 @@ def _scenario(name: str | None, default: str = "baseline.yaml") -> str:
     return str(shipped) if shipped is not None and not Path(name).exists() else name
 
 
-def _parse_set(items: list[str]) -> dict:
+def parse_set(items: list[str]) -> dict:
+    """`--set KEY=VALUE` items as {dotted key: YAML-parsed value}; ScenarioError names a malformed item."""
     from greatgame.model.yamlio import ScenarioError, parse_value
 
     out = {}
@@ -65,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from greatgame.model.scenario import load_scenario
     from greatgame.model.yamlio import ScenarioError
 
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     if args.steps is not None and args.steps < 1:
         raise ScenarioError("run.py", "--steps", "must be at least 1")
     if args.runs is not None and args.runs < 1:
@@ -97,7 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from greatgame.model.scenario import load_scenario
 
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     print(f"# {args.scenario}: valid. Resolved scenario (after extends), {sc.steps} steps from "
           f"{sc.date_of(0):%Y-%m} to {sc.date_of(sc.steps):%Y-%m}; events at steps "
           f"{[e['step'] for e in sc.events]}")
@@ -194,7 +195,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     if args.runs < 2:
         raise ScenarioError("run.py", "--runs", "must be at least 2 (intervals need pairs)")
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     cmd = f"python3 run.py levers {args.scenario} --runs {args.runs}" + (f" --seed {args.seed}" if args.seed is not None
                                                                          else "") + f" --out {args.out}"
     files = levers_report(sc, args.out, runs=args.runs, seed=args.seed, command=cmd, progress=not args.quiet)
