@@ -26,6 +26,7 @@ import pandas as pd
 from greatgame.model.axes import INSTRUMENT, LEVELS, OBLIGATION
 from greatgame.model.core import GreatGameModel
 from greatgame.model.params import RunValues
+from greatgame.model.plots import colour_of, save
 from greatgame.model.scenario import Scenario
 from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
@@ -181,7 +182,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
     reg = table[(table["kind"] == "influence") & (table["state"] == "REGION")]
     order = (reg.assign(a=reg["change"].abs()).groupby("lever", sort=False)["a"].max()
              .sort_values(ascending=False).head(top).index[::-1])
-    colours = {p: sc.raw["powers"][p].get("colour") or None for p in sc.powers}
+    own = {p: sc.raw["powers"][p].get("colour") for p in sc.powers}
     fig = Figure(figsize=(4.2 * len(sc.powers) + 2.5, 0.32 * len(order) + 1.6), dpi=110)
     axes = fig.subplots(1, len(sc.powers), sharey=True)
     axes = np.atleast_1d(axes)
@@ -190,7 +191,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
         g = reg[reg["power"] == p].set_index("lever").loc[order]
         err = np.vstack([g["change"] - g["ci_low"], g["ci_high"] - g["change"]])
         faint = ~g["distinguishable"].to_numpy()
-        ax.barh(y, g["change"], color=colours[p], alpha=0.85, height=0.7)
+        ax.barh(y, g["change"], color=colour_of(p, own), alpha=0.85, height=0.7)
         ax.barh(y[faint], g["change"].to_numpy()[faint], color="white", alpha=0.55, height=0.7)
         ax.errorbar(g["change"], y, xerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axvline(0, color="grey", lw=0.8)
@@ -201,9 +202,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
     axes[0].set_yticks(y, list(order), fontsize=8)
     fig.suptitle(f"Lever audit of '{sc.name}': paired change against the reference, 95% intervals "
                  "(pale bars: interval contains 0)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    return path
+    return save(fig, path)
 
 
 def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int | None = None,

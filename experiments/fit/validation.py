@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS
+from greatgame.model.plots import colour_of
 from greatgame.model.scenario import Scenario, load_scenario
 from matplotlib.figure import Figure
 
@@ -254,7 +255,7 @@ def backcast_plot(result: dict[str, Any], path: Path) -> Path:
     x = pd.to_datetime(result["dates"])
     fig = Figure(figsize=(8, 4.5), dpi=120)
     ax = fig.subplots()
-    colours = {"RUS": "#c0392b", "CHN": "#e1a100"}
+    colours = {p: colour_of(p) for p in ("RUS", "CHN")}  # the house colours
     for p in ("RUS", "CHN"):
         j = result["powers"].index(p)
         m = result["region_turnover"][:, :, j]
