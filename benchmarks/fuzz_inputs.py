@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fuzzcases import CLI_TIMEOUT, _limit_memory, any_case, check_cli, cli_argv, run_cli  # noqa: E402
+from tests.fuzzcases import CLI_TIMEOUT, any_case, check_cli, cli_argv, limit_memory, run_cli  # noqa: E402
 
 MODES = ("check", "run", "batch")
 MEMORY = 8 * 2**30  # address space per case: a runaway case fails (and is reported) instead of exhausting the machine
@@ -73,7 +73,7 @@ def _child(argv: list[str], folder: Path) -> None:
     code = 1
     try:
         os.chdir(folder)
-        _limit_memory(MEMORY)
+        limit_memory(MEMORY)
         for fd, name in ((1, ".stdout"), (2, ".stderr")):
             os.dup2(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from greatgame.model.plots import FALLBACK_COLOURS, date_axis, fan, power_colour
+from greatgame.model.plots import colour_of, date_axis, fan, panels, power_colour, power_fans, status_grid
 from greatgame.model.results import Results
 from matplotlib.figure import Figure
 
@@ -32,8 +32,8 @@ def regional_fan(res: Results, horizon: list[str]) -> Figure:
     ax = fig.subplots()
     x = _x(res.dates)
     reg = res.regional_total
+    power_fans(ax, x, reg, res.powers, res.colours)
     for j, p in enumerate(res.powers):
-        fan(ax, x, reg[:, :, j], power_colour(res, p), p)
         ax.plot(x[-1:], np.nanmedian(reg[-1:, :, j], axis=1), "o", color=power_colour(res, p), markersize=4)
     _frame(ax, horizon, float(np.nanmax(reg)) if np.isfinite(reg).any() else 0.0)
     ax.set_ylabel("regional influence (0-1)")
@@ -46,22 +46,16 @@ def regional_fan(res: Results, horizon: list[str]) -> Figure:
 
 def state_multiples(res: Results, horizon: list[str]) -> Figure:
     """One small panel per state: each power's influence (median and bands), shared y axis."""
-    S = len(res.states)
-    cols = 3
-    rows = -(-S // cols)
-    fig = Figure(figsize=(8, 2.2 * rows), dpi=DPI)
-    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    fig, grid = panels(len(res.states), 3, (8 / 3, 2.2), DPI)
+    axes = grid.ravel()
     x = _x(res.dates)
     top = float(np.nanmax(res.influence_total)) if np.isfinite(res.influence).any() else 0.0
     for s, name in enumerate(res.states):
         ax = axes[s]
-        for j, p in enumerate(res.powers):
-            fan(ax, x, res.influence_total[:, :, s, j], power_colour(res, p), p)
+        power_fans(ax, x, res.influence_total[:, :, s], res.powers, res.colours)
         ax.set_title(name, fontsize=9)
         _frame(ax, horizon, top)
         ax.tick_params(labelsize=7)
-    for ax in axes[S:]:
-        ax.axis("off")
     axes[0].legend(loc="upper left", frameon=False, fontsize=7)
     fig.suptitle("Influence by state (median, 50% and 90% bands)", fontsize=10)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.08, hspace=0.35)  # tight_layout is slow
@@ -73,19 +67,8 @@ def status_heatmap(res: Results) -> Figure:
     format is not active). Right: mean engagement of each state-format pair over time."""
     fig = Figure(figsize=(10, 3.8), dpi=DPI)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
-    eng_now = np.nanmean(res.engagement[-1], axis=0)  # (S, F)
     active = res.active[-1].mean(axis=0) > 0.5  # (F,)
-    counts = np.stack([(res.status[-1] == k).sum(axis=0) for k in range(3)])
-    mode = counts.argmax(axis=0)
-    letters = np.array(["N", "P", "M"])
-    left.imshow(np.where(active[None, :], eng_now, np.nan), vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    for s in range(eng_now.shape[0]):
-        for f in range(eng_now.shape[1]):
-            if active[f]:
-                left.text(f, s, letters[mode[s, f]], ha="center", va="center", fontsize=8,
-                          color="white" if eng_now[s, f] < 0.6 else "black")
-    left.set_xticks(range(len(res.formats)), res.formats, rotation=45, ha="right", fontsize=7)
-    left.set_yticks(range(len(res.states)), res.states, fontsize=8)
+    status_grid(left, np.nanmean(res.engagement[-1], axis=0), res.status[-1], res.states, res.formats, active, fontsize=8)
     left.set_title(f"status at {res.dates[-1][:7]}", fontsize=9)
     T, S, F = len(res.dates), len(res.states), len(res.formats)
     over_time = np.nanmean(res.engagement, axis=1).transpose(1, 2, 0).reshape(S * F, T)  # (S*F, T)
@@ -108,8 +91,7 @@ def comparison(cmp: Comparison) -> Figure:
     x = _x(cmp.a.dates)
     top = max(float(np.nanmax(cmp.a.regional_total)), float(np.nanmax(cmp.b.regional_total)))
     for ax, res, label in ((axes[0], cmp.a, cmp.a_label), (axes[1], cmp.b, cmp.b_label)):
-        for j, p in enumerate(res.powers):
-            fan(ax, x, res.regional_total[:, :, j], power_colour(res, p), p)
+        power_fans(ax, x, res.regional_total, res.powers, res.colours)
         _frame(ax, cmp.a.dates, top)
         ax.set_title(label, fontsize=10)
         ax.legend(loc="upper left", frameon=False, fontsize=8, ncol=3)
@@ -126,22 +108,17 @@ def comparison(cmp: Comparison) -> Figure:
 
 def batch_fans(batch: Batch) -> Figure:
     """One panel per scenario of a batch: regional influence of each power (median, 50% and 90% bands)."""
-    n = len(batch.scenarios)
-    cols = min(4, n)
-    rows = -(-n // cols)
-    fig = Figure(figsize=(3.2 * cols, 2.6 * rows), dpi=DPI)
-    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    fig, grid = panels(len(batch.scenarios), 4, (3.2, 2.6), DPI)
+    axes = grid.ravel()
     x = _x(batch.dates)
     top = max(float(np.nanmax(m)) for per in batch.regional.values() for m in per.values())
     for i, sc in enumerate(batch.scenarios):
         ax = axes[i]
         for p, m in batch.regional.get(sc, {}).items():
-            fan(ax, x[: m.shape[0]], m, FALLBACK_COLOURS.get(p, "#555555"), p)
+            fan(ax, x[: m.shape[0]], m, colour_of(p), p)
         _frame(ax, batch.dates, top)
         ax.set_title(sc, fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in axes[n:]:
-        ax.axis("off")
     axes[0].legend(loc="upper left", frameon=False, fontsize=7)
     fig.suptitle(f"Batch '{batch.name}': regional influence by scenario (median, 50% and 90% bands)", fontsize=10)
     fig.tight_layout()

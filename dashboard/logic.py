@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from greatgame.experiments.analysis.statistics import paired_difference
 from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS as SHIPPED
@@ -339,6 +340,28 @@ class Comparison:
         if not {leader, other} <= set(self.powers):
             return None
         return self.a.probability_leads(leader, other), self.b.probability_leads(leader, other)
+
+    def horizon_effects(self) -> pd.DataFrame:
+        """B minus A in each power's regional influence at the horizon, paired run by run
+        (statistics.paired_difference, Student t): A and B medians, the mean difference, its 95% interval and the
+        share of runs in which B is above and below A."""
+        rows = []
+        for p in self.powers:
+            a, b = self.regional("a", p)[-1], self.regional("b", p)[-1]
+            e = paired_difference(b, a).at()
+            rows.append({"power": p, "A median": float(np.nanmedian(a)), "B median": float(np.nanmedian(b)),
+                         "B - A mean": e["change"], "95% CI low": e["ci_low"], "95% CI high": e["ci_high"],
+                         "runs B > A": e["share_positive"], "runs B < A": e["share_negative"]})
+        return pd.DataFrame(rows)
+
+    def lead_difference(self, leader: str = "CHN", other: str = "RUS") -> dict[str, float] | None:
+        """B minus A in P(`leader` ahead of `other` regionally at the horizon), paired run by run: Tango's score
+        interval (statistics.paired_difference with binary indicators); None when either power is not modelled."""
+        if not {leader, other} <= set(self.powers):
+            return None
+        ahead = [res.regional_total[-1, :, res.powers.index(leader)] > res.regional_total[-1, :, res.powers.index(other)]
+                 for res in (self.a, self.b)]
+        return paired_difference(ahead[1], ahead[0], binary=True).at()
 
 
 def compare(a: Resolved, b: Resolved) -> Comparison:

@@ -302,19 +302,14 @@ def CompareTab(settings: solara.Reactive[Settings], folders: Folders) -> None:
 def CompareView(cmp: Comparison) -> None:
     fig = solara.use_memo(lambda: figures.comparison(cmp), [cmp])
     solara.FigureMatplotlib(fig, format="png", dependencies=[cmp])
-    rows = []
-    for p in cmp.powers:
-        d = cmp.difference(p)[-1]
-        rows.append({"power": p, "A median": float(pd.Series(cmp.regional("a", p)[-1]).median()),
-                     "B median": float(pd.Series(cmp.regional("b", p)[-1]).median()),
-                     "B - A mean": float(d.mean()), "B - A 5%": float(pd.Series(d).quantile(0.05)),
-                     "B - A 95%": float(pd.Series(d).quantile(0.95))})
-    solara.Markdown(f"Regional influence at the horizon ({cmp.a.dates[-1][:7]}), {len(cmp.a.runs)} runs each:")
-    solara.DataFrame(pd.DataFrame(rows).round(4))
-    probs = cmp.lead_probabilities()
-    if probs:
+    solara.Markdown(f"Regional influence at the horizon ({cmp.a.dates[-1][:7]}), {len(cmp.a.runs)} runs each; B - A "
+                    "paired run by run, 95% interval (Student t) and the share of runs where B is above or below A:")
+    solara.DataFrame(cmp.horizon_effects().round(4))
+    probs, lead = cmp.lead_probabilities(), cmp.lead_difference()
+    if probs and lead:
         solara.Markdown(f"**P(China ahead of Russia regionally at the horizon):** A {probs[0]:.2f}, B {probs[1]:.2f}, "
-                        f"difference {probs[1] - probs[0]:+.2f}")
+                        f"difference {lead['change']:+.2f} (95% interval {lead['ci_low']:+.2f} to {lead['ci_high']:+.2f}, "
+                        "paired score interval)")
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -348,9 +343,10 @@ def BatchView(batch: Batch) -> None:
     fig = solara.use_memo(lambda: figures.batch_fans(batch), [batch])
     solara.FigureMatplotlib(fig, format="png", dependencies=[batch])
     if not batch.differences.empty:
-        cols = [c for c in ("scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value")
-                if c in batch.differences.columns]
-        solara.Markdown("**Differences from the reference** (paired when runs share their draws):")
+        cols = [c for c in ("scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value", "share_positive",
+                            "share_negative") if c in batch.differences.columns]
+        solara.Markdown("**Differences from the reference** (paired runs: mean, Student t 95% interval, share of pairs "
+                        "above and below the reference):")
         solara.DataFrame(batch.differences[cols].round(4), items_per_page=15)
     if not batch.probabilities.empty:
         solara.Markdown("**Probabilities:**")

@@ -57,7 +57,8 @@ def _note_if_written(folder: str | Path) -> None:
         print(f"note: {folder} is still being written ({holder}); reading what it holds now", file=sys.stderr)
 
 
-def _parse_set(items: list[str]) -> dict:
+def parse_set(items: list[str]) -> dict:
+    """`--set KEY=VALUE` items as {dotted key: YAML-parsed value}; ScenarioError names a malformed item."""
     from greatgame.model.yamlio import ScenarioError, parse_value
 
     out = {}
@@ -75,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from greatgame.model.scenario import load_scenario
     from greatgame.model.yamlio import ScenarioError
 
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     if args.steps is not None and args.steps < 1:
         raise ScenarioError("run.py", "--steps", "must be at least 1")
     if args.runs is not None and args.runs < 1:
@@ -107,7 +108,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from greatgame.model.scenario import load_scenario
 
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     print(f"# {args.scenario}: valid. Resolved scenario (after extends), {sc.steps} steps from "
           f"{sc.date_of(0):%Y-%m} to {sc.date_of(sc.steps):%Y-%m}; events at steps "
           f"{[e['step'] for e in sc.events]}")
@@ -205,7 +206,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     if args.runs < 2:
         raise ScenarioError("run.py", "--runs", "must be at least 2 (intervals need pairs)")
-    sc = load_scenario(_scenario(args.scenario), overrides=_parse_set(args.set))
+    sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
     cmd = f"python3 run.py levers {args.scenario} --runs {args.runs}" + (f" --seed {args.seed}" if args.seed is not None
                                                                          else "") + f" --out {args.out}"
     files = levers_report(sc, args.out, runs=args.runs, seed=args.seed, command=cmd, progress=not args.quiet)
@@ -307,7 +308,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     batch.set_defaults(func=cmd_batch)
     comp = sub.add_parser("compare", help="fan charts, statistics and report.md for a finished batch",
                           description="Compare the scenarios of a batch folder: fan charts, outcome distributions, "
-                          "differences from the reference with bootstrap 95%% intervals and Mann-Whitney tests, "
+                          "paired differences from the reference with 95%% intervals and t-tests, "
                           "probabilities, Sobol indices or LHS rankings, and OUT/report.md.")
     comp.add_argument("outdir", help="a folder written by `run.py batch`")
     comp.add_argument("--reference", help="reference scenario name (default: the experiment's)")

@@ -394,7 +394,9 @@ EVENT_TYPES: dict[str, dict[str, Any]] = {
 EVENT_COMMON = {"at", "step", "type", "note"}
 
 
-def _closest(key: str, options: list[str]) -> str:
+def did_you_mean(key: str, options: list[str]) -> str:
+    """The tail of an 'unknown key' message: " (did you mean 'x'?)" for the closest option (difflib ratio >= 0.5),
+    else " (valid keys: a, b, ...)"."""
     match = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else f" (valid keys: {', '.join(options)})"
 
@@ -440,7 +442,7 @@ def check_value(spec: Any, value: Any, path: str, file: str | None) -> Any:
         for key in value:
             if key not in spec.fields:
                 raise ScenarioError(file, f"{path}.{key}" if path else str(key),
-                                    "unknown key" + _closest(str(key), list(spec.fields)))
+                                    "unknown key" + did_you_mean(str(key), list(spec.fields)))
         for key, sub in spec.fields.items():
             sub_path = f"{path}.{key}" if path else key
             if key not in value:
@@ -472,13 +474,13 @@ def check_event(value: Any, path: str, file: str | None) -> dict:
         raise ScenarioError(file, path, "an event must be a mapping with 'type' and 'at' or 'step'")
     kind = value.get("type")
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
-        raise ScenarioError(file, f"{path}.type", f"unknown event type {kind!r}" + _closest(str(kind), list(EVENT_TYPES)))
+        raise ScenarioError(file, f"{path}.type", f"unknown event type {kind!r}" + did_you_mean(str(kind), list(EVENT_TYPES)))
     spec = EVENT_TYPES[kind]
     out: dict[str, Any] = {"type": kind}
     for key in value:
         if key not in spec and key not in EVENT_COMMON:
             raise ScenarioError(file, f"{path}.{key}", f"unknown key for a '{kind}' event"
-                                + _closest(str(key), sorted(set(spec) | EVENT_COMMON)))
+                                + did_you_mean(str(key), sorted(set(spec) | EVENT_COMMON)))
     if ("at" in value) == ("step" in value):
         raise ScenarioError(file, path, "give exactly one of 'at' (a date such as 2024-01 or 2024Q1) or 'step'")
     if "at" in value:

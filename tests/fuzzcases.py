@@ -619,7 +619,8 @@ def check_cli(rc: int | None, stdout: str, stderr: str, mode: str, out: Path, se
     return Outcome("ok", "", seconds)
 
 
-def _limit_memory(limit: int) -> None:
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at `limit` bytes (a subprocess's preexec_fn)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -637,7 +638,7 @@ def run_cli(case: Case, folder: Path, mode: str, timeout: float = CLI_TIMEOUT, m
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(argv, cwd=folder, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                              preexec_fn=functools.partial(_limit_memory, memory) if memory else None)
+                              preexec_fn=functools.partial(limit_memory, memory) if memory else None)
     except subprocess.TimeoutExpired:
         return check_cli(None, "", "", mode, out, time.perf_counter() - t0)
     return check_cli(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),

@@ -225,6 +225,12 @@ def test_compare_tab_runs_both_settings_with_common_seeds(folders):
     assert cmp.difference("CHN")[-1].mean() > 0  # a bigger Chinese budget raises China's influence
     p = cmp.lead_probabilities()
     assert p is not None and all(0 <= x <= 1 for x in p)
+    chn = cmp.horizon_effects().set_index("power").loc["CHN"]  # the one paired statistic of compare and levers
+    assert chn["B - A mean"] == pytest.approx(cmp.difference("CHN")[-1].mean())
+    assert chn["95% CI low"] <= chn["B - A mean"] <= chn["95% CI high"]
+    assert chn["runs B > A"] + chn["runs B < A"] <= 1
+    lead = cmp.lead_difference()
+    assert lead is not None and lead["change"] == pytest.approx(p[1] - p[0])
 
 
 def test_safe_path_refusals(tmp_path):

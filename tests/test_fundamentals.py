@@ -1,6 +1,8 @@
 """Vintage: a scenario starting in year Y uses no figure that describes a later year (docs/ODD.md 7)."""
 
 import csv
+import subprocess
+import sys
 
 import pytest
 from greatgame.model.fundamentals import DATA_DIR, KNOWN_POWERS, KNOWN_STATES, load_fundamentals, load_routes, period_end
@@ -59,9 +61,26 @@ def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
 
 
 def test_backcast_china_target_is_on_the_basis_of_the_2017_start():
-    from greatgame.experiments.fit.calibration import TARGETS, china_target_2022
+    from greatgame.experiments.fit.calibration import china_target_2022, targets
 
     target, notes = china_target_2022()
     assert target == pytest.approx(70.2 - 15.37 + 3.92)  # Kyrgyzstan starts 2017 on its own side
-    assert TARGETS["chn_2022"] == pytest.approx(58.75)  # what the backcast is scored against
+    assert targets()["chn_2022"] == pytest.approx(58.75)  # what the backcast is scored against
     assert notes == ["KGZ: China-side 15.37 replaced by own-side 3.92"]
+
+
+def test_importing_the_package_reads_no_file():
+    """Data are read when first used (functools.cache'd functions), never when a module is imported."""
+    code = """
+import importlib, pkgutil, sys
+opened = []
+sys.addaudithook(lambda ev, args: opened.append(str(args[0])) if ev == "open" and isinstance(args[0], str) else None)
+import greatgame
+for pkg in ("greatgame.model", "greatgame.experiments", "greatgame.dashboard"):
+    for info in pkgutil.walk_packages(importlib.import_module(pkg).__path__, pkg + "."):
+        importlib.import_module(info.name)
+root = greatgame.__file__.rsplit("/greatgame/", 1)[0]
+print([p for p in opened if p.startswith(root) and not p.endswith((".py", ".pyc")) and "__pycache__" not in p])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

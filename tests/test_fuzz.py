@@ -18,7 +18,7 @@ from greatgame.model import ScenarioError, load_scenario, simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greatgame.cli import _parse_set, main
+from greatgame.cli import main, parse_set
 
 from .conftest import ROOT, SCENARIOS
 from .fuzzcases import any_case, check_cli, check_error, cli_argv, experiment_case, run_cli, scenario_case
@@ -32,7 +32,7 @@ def _load(case, folder: Path):
     """Load a case with the loaders, as the command line would; returns the loaded object."""
     path = case.write(folder)
     if case.kind == "scenario":
-        return load_scenario(path, overrides=_parse_set(case.overrides) or None)
+        return load_scenario(path, overrides=parse_set(case.overrides) or None)
     return load_experiment(path)
 
 

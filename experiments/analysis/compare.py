@@ -1,12 +1,11 @@
-"""Comparison and analysis of an experiment folder: differences from the reference with bootstrap intervals and
-tests, probabilities, Sobol indices, LHS rankings, and a report.md that ties them to the figures (figures.py).
+"""Comparison and analysis of an experiment folder: paired differences from the reference with intervals and
+tests (statistics.py), probabilities, Sobol indices, LHS rankings, and a report.md that ties them to the figures (figures.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,79 +14,40 @@ from scipy import stats
 
 from ..batch.store import Store
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples
+from .statistics import paired_difference
 
-N_BOOT = 2000
-BOOT_MAX_N = 5000  # above this many runs per scenario, a normal interval replaces the bootstrap
-BOOT_SEED = 12345
-
-
-def _test_name(ci_method: str) -> str:
-    return "Wilcoxon signed-rank" if str(ci_method).startswith("paired") else "Mann-Whitney"
+PAIR_KEYS = ("point", "replicate")  # runs of two scenarios at the same design sample and replicate form a pair
 
 
 def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
-    """Each scenario's difference from the reference in the mean of each outcome, with a 95% interval and a
-    two-sided test. Runs at the same design sample and replicate share their parameter draws, so when the table
-    has `point` and `replicate` the comparison is **paired**: the mean of the per-pair differences, a bootstrap
-    interval of that mean (scipy.stats.bootstrap, percentile, 2,000 resamples, fixed seed; the normal interval
-    above 5,000 pairs) and the Wilcoxon signed-rank test. Otherwise unpaired: the difference of means, a two-sample
-    bootstrap interval and the Mann-Whitney U test."""
+    """Each scenario's difference from the reference in each outcome. Runs at the same design sample and replicate
+    share their parameter draws, so the comparison is paired (outcomes need `point` and `replicate`): the mean of
+    the per-pair differences with its 95% interval and p-value and the share of pairs with each sign
+    (statistics.paired_difference, Student t); a pair with a NaN outcome (a run that failed, a lead never taken)
+    is dropped for that outcome. `mean` and `reference_mean` are over all runs of each scenario."""
+    missing = [k for k in PAIR_KEYS if k not in outcomes.columns]
+    if missing:
+        raise KeyError(f"differences: the outcomes table has no {', '.join(missing)} column (runs cannot be paired)")
     rows = []
-    paired_keys = [k for k in ("point", "replicate") if k in outcomes.columns]
+    keys = list(PAIR_KEYS)
     ref = outcomes[outcomes["scenario"] == reference]
     for sc in dict.fromkeys(outcomes["scenario"]):
         if sc == reference:
             continue
         cur = outcomes[outcomes["scenario"] == sc]
-        matched = (cur[[*paired_keys, *names]].merge(ref[[*paired_keys, *names]], on=paired_keys, suffixes=("", "_ref"))
-                   if len(paired_keys) == 2 else None)  # one merge per scenario, all outcomes
-        cur_a, ref_a = cur[names].to_numpy(dtype=float), ref[names].to_numpy(dtype=float)  # columns as arrays, once
-        if matched is not None:
-            m_cur, m_ref = matched[names].to_numpy(dtype=float), matched[[f"{n}_ref" for n in names]].to_numpy(dtype=float)
+        matched = cur[[*keys, *names]].merge(ref[[*keys, *names]], on=keys, suffixes=("", "_ref"))
+        effect = paired_difference(matched[names].to_numpy(dtype=float),
+                                   matched[[f"{n}_ref" for n in names]].to_numpy(dtype=float)).columns()
+        means, ref_means = cur[names].mean(), ref[names].mean()
+        counts, ref_counts = cur[names].count(), ref[names].count()
         for i, name in enumerate(names):
-            x, y = cur_a[:, i][~np.isnan(cur_a[:, i])], ref_a[:, i][~np.isnan(ref_a[:, i])]
-            row: dict[str, Any] = {"scenario": sc, "outcome": name, "mean": np.mean(x) if len(x) else np.nan,
-                                   "reference_mean": np.mean(y) if len(y) else np.nan, "n": len(x), "n_reference": len(y)}
-            row["difference"] = row["mean"] - row["reference_mean"]
-            d = np.empty(0)
-            if matched is not None:
-                both = ~(np.isnan(m_cur[:, i]) | np.isnan(m_ref[:, i]))
-                d = m_cur[both, i] - m_ref[both, i]
-            if len(d) > 1:
-                row["difference"], row["n_pairs"] = float(d.mean()), len(d)
-                if np.ptp(d) > 0:
-                    if len(d) <= BOOT_MAX_N:
-                        boot = stats.bootstrap((d,), lambda a, axis=-1: a.mean(axis=axis), n_resamples=N_BOOT,
-                                               method="percentile", vectorized=True, batch=None,
-                                               rng=np.random.default_rng(BOOT_SEED))
-                        row["ci_low"], row["ci_high"] = boot.confidence_interval
-                        row["ci_method"] = "paired bootstrap"
-                    else:
-                        se = d.std(ddof=1) / np.sqrt(len(d))
-                        row["ci_low"], row["ci_high"] = row["difference"] - 1.96 * se, row["difference"] + 1.96 * se
-                        row["ci_method"] = "paired normal"
-                    row["p_value"] = stats.wilcoxon(d).pvalue if np.any(d != 0) else 1.0
-                else:
-                    row["ci_low"] = row["ci_high"] = row["difference"]
-                    row["ci_method"] = "constant"
-                    row["p_value"] = 1.0 if row["difference"] == 0 else 0.0
-            elif len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
-                if max(len(x), len(y)) <= BOOT_MAX_N:
-                    boot = stats.bootstrap((x, y), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
-                                           n_resamples=N_BOOT, method="percentile", vectorized=True, batch=None,
-                                           rng=np.random.default_rng(BOOT_SEED))
-                    row["ci_low"], row["ci_high"] = boot.confidence_interval
-                    row["ci_method"] = "bootstrap"
-                else:  # large samples: the bootstrap and the normal interval agree; the latter is instant
-                    se = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
-                    row["ci_low"], row["ci_high"] = row["difference"] - 1.96 * se, row["difference"] + 1.96 * se
-                    row["ci_method"] = "normal"
-                row["p_value"] = stats.mannwhitneyu(x, y, alternative="two-sided").pvalue
-            else:
-                row["ci_low"] = row["ci_high"] = row["difference"]
-                row["ci_method"] = "constant"
-                row["p_value"] = 1.0 if len(x) and len(y) and np.all(x == x[0]) and np.all(y == x[0]) else np.nan
-            rows.append(row)
+            rows.append({"scenario": sc, "outcome": name, "mean": float(means[name]),
+                         "reference_mean": float(ref_means[name]), "n": int(counts[name]),
+                         "n_reference": int(ref_counts[name]), "difference": effect["change"][i],
+                         "n_pairs": int(effect["pairs"][i]), "ci_low": effect["ci_low"][i],
+                         "ci_high": effect["ci_high"][i], "p_value": effect["p_value"][i],
+                         "share_positive": effect["share_positive"][i], "share_negative": effect["share_negative"][i],
+                         "share_zero": effect["share_zero"][i]})
     return pd.DataFrame(rows)
 
 
@@ -207,8 +167,9 @@ def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: p
         power = r["outcome"].rsplit("_", 1)[-1]
         word = "higher" if r["difference"] > 0 else "lower"
         out.append(f"In `{r['scenario']}`, {power}'s regional influence at the horizon is {abs(r['difference']):.3f} "
-                   f"{word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}; "
-                   f"{_test_name(r.get('ci_method', ''))} p = {r['p_value']:.2g}).")
+                   f"{word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}; paired t-test "
+                   f"p = {r['p_value']:.2g}; higher in {r['share_positive']:.0%} of pairs, lower in "
+                   f"{r['share_negative']:.0%}).")
     if not sig.shape[0] and not diff.empty:
         out.append(f"No scenario moves regional influence at the horizon away from `{reference}` at p < 0.01.")
     if not probs.empty:
@@ -282,10 +243,10 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
               "## What differs", "", *[f"- {s}" for s in _sentences(diff, probs, reference, sobol, lhs)], "",
               "## Regional influence", "", "![fan charts](compare/fan_regional.png)", "",
               "![states](compare/fan_states.png)", "", "## Horizon outcomes", "", "![outcomes](compare/outcomes.png)", "",
-              f"## Differences from `{reference}` (mean; 95% CI and p: paired bootstrap and Wilcoxon signed-rank when "
-              "runs share their draws, else two-sample bootstrap and Mann-Whitney; `ci_method` in differences.csv)", "",
-              _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value"]]
-                        if not diff.empty else diff), "",
+              f"## Differences from `{reference}` (mean of paired differences; 95% CI and p: Student t, docs/OUTPUT.md; "
+              "share of pairs higher and lower than the reference)", "",
+              _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value",
+                              "share_positive", "share_negative"]] if not diff.empty else diff), "",
               "## Probabilities (Jeffreys 95% intervals)", "", _markdown(probs), ""]
     if not sobol.empty:
         report += ["## Sobol indices", "", "![sobol](compare/sobol.png)", "", _markdown(sobol), ""]

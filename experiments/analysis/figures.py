@@ -8,15 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
-from greatgame.model.plots import FALLBACK_COLOURS, date_axis, fan
+from greatgame.model.plots import colour_of, date_axis, fan, figure_legend, in_power_order, panels, save
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from ..batch.store import Store
-
-
-def _colour(power: str) -> str:
-    return FALLBACK_COLOURS.get(power, "#555555")
 
 
 def _paths(store: Store, designs: list[int], state: str, power: str) -> np.ndarray:
@@ -35,18 +31,14 @@ def _paths(store: Store, designs: list[int], state: str, power: str) -> np.ndarr
 def _powers_and_dates(store: Store) -> tuple[list[str], pd.DatetimeIndex]:
     first = sorted((store.parts / "influence").glob("*.parquet"))[0]
     head = pd.read_parquet(first, columns=["date", "power"])
-    order = ["RUS", "CHN", "USA", "EU", "TUR"]
-    powers = sorted({str(p) for p in head["power"].unique()}, key=lambda p: order.index(p) if p in order else 9)
+    powers = in_power_order({str(p) for p in head["power"].unique()})
     return powers, pd.to_datetime(sorted(head["date"].astype(str).unique()))
 
 
 def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
     """fan_regional.png: one panel per scenario, regional influence of each power (all design points pooled)."""
     scenarios = list(dict.fromkeys(design["scenario"]))
-    cols = min(4, len(scenarios))
-    rows = -(-len(scenarios) // cols)
-    fig = Figure(figsize=(4.2 * cols, 3.3 * rows), dpi=110)
-    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    fig, axes = panels(len(scenarios), 4, (4.2, 3.3), 110)
     top = 0.0
     powers, dates = _powers_and_dates(store)
     for i, sc in enumerate(scenarios):
@@ -56,22 +48,16 @@ def fan_charts(store: Store, design: pd.DataFrame, out: Path) -> Path:
             m = _paths(store, designs, "REGION", power)
             if m.size == 0:
                 continue
-            fan(ax, dates[: m.shape[0]], m, _colour(power), power, singles=5)
+            fan(ax, dates[: m.shape[0]], m, colour_of(power), power, singles=5)
             top = max(top, float(np.nanmax(m)))
         ax.set_title(sc, fontsize=10)
         date_axis(ax)
-    for ax in axes.ravel()[len(scenarios):]:
-        ax.axis("off")
     axes[0, 0].set_ylim(0, top * 1.1)
     for ax in axes[:, 0]:
         ax.set_ylabel("regional influence (0-1)", fontsize=8)
-    handles = {h.get_label(): h for ax in axes.ravel() for h in ax.get_legend_handles_labels()[0]}
-    fig.legend(handles.values(), handles.keys(), loc="upper right", ncol=len(handles), frameon=False, fontsize=9)
+    figure_legend(fig, axes, loc="upper right", fontsize=9)
     fig.suptitle("Regional influence by scenario: median, 50% and 90% bands, five single runs", fontsize=11, x=0.4)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    path = out / "fan_regional.png"
-    fig.savefig(path)
-    return path
+    return save(fig, out / "fan_regional.png", rect=(0, 0, 1, 0.95))
 
 
 def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
@@ -89,8 +75,7 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
                 m = _paths(store, designs, state, power)
                 if m.size:
                     quant[(sc, state, power)] = np.nanquantile(m, [0.25, 0.5, 0.75], axis=1)
-    fig = Figure(figsize=(3.6 * len(powers), 2.3 * len(states)), dpi=100)
-    axes = fig.subplots(len(states), len(powers), sharex=True, sharey=True, squeeze=False)
+    fig, axes = panels(len(states) * len(powers), len(powers), (3.6, 2.3), 100)
     for i, s in enumerate(states):
         for j, p in enumerate(powers):
             ax = axes[i, j]
@@ -106,23 +91,15 @@ def state_multiples(store: Store, design: pd.DataFrame, out: Path) -> Path:
             if j == 0:
                 ax.set_ylabel(s)
             date_axis(ax)
-    handles = {h.get_label(): h for ax in axes.ravel() for h in ax.get_legend_handles_labels()[0]}
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), frameon=False,
-               fontsize=9)
+    figure_legend(fig, axes, columns=5, loc="lower center", fontsize=9)
     fig.suptitle("Influence by state (rows) and power (columns): median and 50% band per scenario", fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    path = out / "fan_states.png"
-    fig.savefig(path)
-    return path
+    return save(fig, out / "fan_states.png", rect=(0, 0.05, 1, 0.97))
 
 
 def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -> Path:
     """outcomes.png: box plots of each outcome by scenario."""
-    cols = min(3, len(names))
-    rows = -(-len(names) // cols)
     scenarios = list(dict.fromkeys(outcomes["scenario"]))
-    fig = Figure(figsize=(4.6 * cols, 3.0 * rows), dpi=100)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig, axes = panels(len(names), 3, (4.6, 3.0), 100, sharex=False, sharey=False)
     for i, name in enumerate(names):
         ax = axes.ravel()[i]
         data = [outcomes.loc[outcomes["scenario"] == sc, name].dropna().to_numpy() for sc in scenarios]
@@ -130,13 +107,8 @@ def outcome_distributions(outcomes: pd.DataFrame, names: list[str], out: Path) -
         ax.set_xticks(range(1, len(scenarios) + 1), scenarios, rotation=35, ha="right", fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
-    for ax in axes.ravel()[len(names):]:
-        ax.axis("off")
     fig.suptitle("Horizon outcomes by scenario (boxes: quartiles, whiskers: 1.5 IQR)", fontsize=11)
-    fig.tight_layout()
-    path = out / "outcomes.png"
-    fig.savefig(path)
-    return path
+    return save(fig, out / "outcomes.png")
 
 
 def sobol_figure(table: pd.DataFrame, names: list[str], out: Path) -> Path:
@@ -156,7 +128,4 @@ def sobol_figure(table: pd.DataFrame, names: list[str], out: Path) -> Path:
         ax.grid(alpha=0.3, axis="x")
     axes[0, 0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"Sobol indices with bootstrap 95% intervals (scenario '{sc0}')", fontsize=11)
-    fig.tight_layout()
-    path = out / "sobol.png"
-    fig.savefig(path)
-    return path
+    return save(fig, out / "sobol.png")

@@ -3,8 +3,10 @@
 A lever is a set of changes to numeric scenario values, applied **to each run's own value**: a run that drew
 Russia's budget at 0.5 US$ bn gets 1.0 under "RUS budget x2", one that drew 0.9 gets 1.8. Every lever run k
 shares its random stream and its uncertainty draws with reference run k (common random numbers), so each effect is
-a mean of paired differences: the interval is the 95% normal interval of that mean (n pairs, failed runs dropped
-and counted). All levers advance in one lockstep model (each run carries its own values), chunked by lever.
+a mean of paired differences with its 95% interval and the share of pairs with each sign
+(`statistics.paired_difference`: Student t for influence, Tango's score interval for status probabilities; n
+pairs, failed runs dropped and counted). All levers advance in one lockstep model (each run carries its own
+values), chunked by lever.
 
 The default lever list (`default_levers`): each power's budget x2 and x0.5; its instrument mix moved a quarter of
 the way towards each instrument; sanctions on Russia up to 1 and halved; secondary sanctions doubled and off;
@@ -24,6 +26,7 @@ import pandas as pd
 from greatgame.model.axes import INSTRUMENT, LEVELS, OBLIGATION
 from greatgame.model.core import GreatGameModel
 from greatgame.model.params import RunValues
+from greatgame.model.plots import colour_of, save
 from greatgame.model.scenario import Scenario
 from greatgame.model.yamlio import ScenarioError
 from matplotlib.figure import Figure
@@ -31,7 +34,7 @@ from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
 
 from ..batch.store import report_folder, writes_report
-from .responsiveness import paired
+from .statistics import paired_difference
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
 BINDING = tuple(o for o in OBLIGATION if o != "consultation")
@@ -142,28 +145,33 @@ def run_levers(sc: Scenario, levers: list[Lever], runs: int, seed: int, chunk_ru
 
 
 def lever_table(sc: Scenario, levers: list[Lever], arr: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per (lever, quantity): reference mean, paired change, 95% interval, pairs used, failed runs."""
-    rows = []
+    """One row per (lever, quantity): reference mean, paired change, 95% interval, the share of pairs with each
+    sign, pairs used, failed runs."""
     states, powers, formats = [*sc.states, "REGION"], sc.powers, sc.formats
+    levels = np.arange(len(LEVELS))
+    # the rows of one lever in the order of the effects' arrays: influence (state, power), then status (state,
+    # format, level)
+    keys = pd.DataFrame(
+        [{"kind": "influence", "state": st, "format": "", "power": p, "level": ""} for st in states for p in powers]
+        + [{"kind": "status_probability", "state": st, "format": f, "power": "", "level": lv}
+           for st in sc.states for f in formats for lv in LEVELS])
+    parts = []
     for i, lv in enumerate(levers, start=1):
         ok = ~(arr["failed"][0] | arr["failed"][i])
-        n_failed = int((~ok).sum())
-        common = {"lever": lv.name, "group": lv.group, "pairs": int(ok.sum()), "failed": n_failed}
-        for s, state in enumerate(states):
-            for j, power in enumerate(powers):
-                a, b = arr["influence"][i][ok, s, j], arr["influence"][0][ok, s, j]
-                m, lo, hi = paired(a - b)
-                rows.append({**common, "kind": "influence", "state": state, "format": "", "power": power,
-                             "level": "", "reference": float(b.mean()), "change": m, "ci_low": lo, "ci_high": hi})
-        for s, state in enumerate(sc.states):
-            for f, fmt in enumerate(formats):
-                a, b = arr["status"][i][ok, s, f], arr["status"][0][ok, s, f]
-                for k, level in enumerate(LEVELS):
-                    m, lo, hi = paired((a == k).astype(float) - (b == k).astype(float))
-                    rows.append({**common, "kind": "status_probability", "state": state, "format": fmt, "power": "",
-                                 "level": level, "reference": float((b == k).mean()), "change": m, "ci_low": lo,
-                                 "ci_high": hi})
-    t = pd.DataFrame(rows)
+        a_inf, b_inf = arr["influence"][i][ok], arr["influence"][0][ok]  # (pairs, S+1, P)
+        held_a = arr["status"][i][ok][..., None] == levels  # (pairs, S, F, level)
+        held_b = arr["status"][0][ok][..., None] == levels
+        inf, held = paired_difference(a_inf, b_inf).columns(), paired_difference(held_a, held_b, binary=True).columns()
+        part = keys.copy()
+        part.insert(0, "lever", lv.name)
+        part.insert(1, "group", lv.group)
+        part.insert(2, "pairs", int(ok.sum()))
+        part.insert(3, "failed", int((~ok).sum()))
+        part["reference"] = np.concatenate([b_inf.mean(axis=0).ravel(), held_b.mean(axis=0).ravel()])
+        for col in ("change", "ci_low", "ci_high", "share_positive", "share_negative", "share_zero"):
+            part[col] = np.concatenate([inf[col], held[col]])
+        parts.append(part)
+    t = pd.concat(parts, ignore_index=True)
     t["distinguishable"] = (t["ci_low"] > 0) | (t["ci_high"] < 0)
     return t
 
@@ -174,7 +182,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
     reg = table[(table["kind"] == "influence") & (table["state"] == "REGION")]
     order = (reg.assign(a=reg["change"].abs()).groupby("lever", sort=False)["a"].max()
              .sort_values(ascending=False).head(top).index[::-1])
-    colours = {p: sc.raw["powers"][p].get("colour") or None for p in sc.powers}
+    own = {p: sc.raw["powers"][p].get("colour") for p in sc.powers}
     fig = Figure(figsize=(4.2 * len(sc.powers) + 2.5, 0.32 * len(order) + 1.6), dpi=110)
     axes = fig.subplots(1, len(sc.powers), sharey=True)
     axes = np.atleast_1d(axes)
@@ -183,7 +191,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
         g = reg[reg["power"] == p].set_index("lever").loc[order]
         err = np.vstack([g["change"] - g["ci_low"], g["ci_high"] - g["change"]])
         faint = ~g["distinguishable"].to_numpy()
-        ax.barh(y, g["change"], color=colours[p], alpha=0.85, height=0.7)
+        ax.barh(y, g["change"], color=colour_of(p, own), alpha=0.85, height=0.7)
         ax.barh(y[faint], g["change"].to_numpy()[faint], color="white", alpha=0.55, height=0.7)
         ax.errorbar(g["change"], y, xerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axvline(0, color="grey", lw=0.8)
@@ -194,9 +202,7 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
     axes[0].set_yticks(y, list(order), fontsize=8)
     fig.suptitle(f"Lever audit of '{sc.name}': paired change against the reference, 95% intervals "
                  "(pale bars: interval contains 0)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    return path
+    return save(fig, path)
 
 
 @writes_report("out_dir")  # one writer per folder: a second is refused at once
@@ -223,7 +229,8 @@ def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int 
           f"Generated by `{cmd}` ({runs} runs per lever, {len(levers)} levers, seed {seed}, {wall:.0f} s), {drawn}. "
           f"Horizon: {sc.date_of(sc.steps).isoformat()}. Each lever run shares its random stream and its draws with "
           "the reference run of the same number (common random numbers): changes are means of paired differences "
-          "with 95% normal intervals. **An effect whose interval contains 0 is smaller than its interval** (marked "
+          "with 95% intervals (Student t for influence, Tango's score interval for status probabilities: "
+          "docs/OUTPUT.md). **An effect whose interval contains 0 is smaller than its interval** (marked "
           "'~' below and pale in the figure): the audit cannot tell it from no effect at this number of runs.", "",
           "![tornado](tornado.png)", "", "## What the audit finds", ""]
     md += _findings(table, sc)
@@ -260,7 +267,8 @@ def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int 
         md.append(f"| {lv.name} | " + "; ".join(f"`{k}` {op} {a:g}" for k, op, a in lv.changes) + " |")
     md += ["", "`levers.csv` holds every lever x quantity: regional and per-state influence of each power, and the "
            "probability of each status level in every cell, with the reference mean, the paired change, its 95% "
-           "interval, `distinguishable` (interval excludes 0), the pairs used and the failed runs dropped.", ""]
+           "interval, the share of pairs with a positive, negative and zero difference, `distinguishable` (interval excludes 0), "
+           "the pairs used and the failed runs dropped.", ""]
     (out / "levers.md").write_text("\n".join(md), encoding="utf-8")
     return {"md": out / "levers.md", "csv": out / "levers.csv", "png": out / "tornado.png"}
 

@@ -21,7 +21,7 @@ from greatgame.model import keypaths
 from greatgame.model.budget import check_design_size
 from greatgame.model.params import RunValues, renormalised
 from greatgame.model.scenario import Scenario, load_scenario
-from greatgame.model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, _closest, check_value, spec_at
+from greatgame.model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, check_value, did_you_mean, spec_at
 from greatgame.model.yamlio import ScenarioError, input_file, read_text, read_yaml
 
 OUTCOME_TYPES: dict[str, dict[str, Any]] = {
@@ -206,12 +206,12 @@ def expand_values(sc: Scenario, values: dict[str, float], file: str) -> dict[str
 def _outcome(value: Any, path: str, file: str) -> Outcome:
     if not isinstance(value, dict) or not isinstance(value.get("type"), str) or value["type"] not in OUTCOME_TYPES:
         kind = value.get("type") if isinstance(value, dict) else value
-        raise ScenarioError(file, f"{path}.type", f"unknown outcome type {kind!r}" + _closest(str(kind), list(OUTCOME_TYPES)))
+        raise ScenarioError(file, f"{path}.type", f"unknown outcome type {kind!r}" + did_you_mean(str(kind), list(OUTCOME_TYPES)))
     spec = OUTCOME_TYPES[value["type"]]
     allowed = set(spec) | {"type", "name"}
     for key in value:
         if key not in allowed:
-            raise ScenarioError(file, f"{path}.{key}", "unknown key" + _closest(str(key), sorted(allowed)))
+            raise ScenarioError(file, f"{path}.{key}", "unknown key" + did_you_mean(str(key), sorted(allowed)))
     args = {k: check_value(s, value.get(k), f"{path}.{k}", file) for k, s in spec.items()}
     name = value.get("name") or "_".join([value["type"], *args.values()])
     return Outcome(str(name), value["type"], args)
@@ -312,7 +312,7 @@ def load_experiment(path: str | Path) -> Experiment:
             except ScenarioError as exc:
                 where = f"design.parameters.{exc.path}"
                 if "unknown key" in exc.reason:
-                    hint = _closest(exc.path, list(keypaths.flatten(sc.raw)))
+                    hint = did_you_mean(exc.path, list(keypaths.flatten(sc.raw)))
                     raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
                 raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
             design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc,

@@ -13,6 +13,7 @@ import pandas as pd
 from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import SCENARIOS
+from greatgame.model.plots import colour_of
 from greatgame.model.scenario import Scenario, load_scenario
 from matplotlib.figure import Figure
 
@@ -20,7 +21,6 @@ from ..batch.store import writes_report
 from .calibration import (
     CHOICE_PARAMETERS,
     INSTITUTIONS,
-    TARGETS,
     TRADE_PARAMETERS,
     backcast,
     backcast_errors,
@@ -32,6 +32,7 @@ from .calibration import (
     refine_by_simulation,
     simulate_blank_slate,
     simulated_scores,
+    targets,
 )
 from .record import record_hazards
 
@@ -199,8 +200,8 @@ def naive_backcast(scenario: Scenario, result: dict[str, Any]) -> dict[str, floa
     fund = m.structure.fundamentals
     grown = fund.turnover_usd_bn * ((1 + fund.gdp_growth_per_year) ** years)[:, None]
     rus, chn = grown[:, m.powers.index("RUS")].sum(), grown[:, m.powers.index("CHN")].sum()
-    return {"backcast_naive_error_rus": (rus - TARGETS["rus_2022"]) / TARGETS["rus_2022"],
-            "backcast_naive_error_chn": (chn - TARGETS["chn_2022"]) / TARGETS["chn_2022"]}
+    return {"backcast_naive_error_rus": (rus - targets()["rus_2022"]) / targets()["rus_2022"],
+            "backcast_naive_error_chn": (chn - targets()["chn_2022"]) / targets()["chn_2022"]}
 
 
 REASONS = {
@@ -254,16 +255,16 @@ def backcast_plot(result: dict[str, Any], path: Path) -> Path:
     x = pd.to_datetime(result["dates"])
     fig = Figure(figsize=(8, 4.5), dpi=120)
     ax = fig.subplots()
-    colours = {"RUS": "#c0392b", "CHN": "#e1a100"}
+    colours = {p: colour_of(p) for p in ("RUS", "CHN")}  # the house colours
     for p in ("RUS", "CHN"):
         j = result["powers"].index(p)
         m = result["region_turnover"][:, :, j]
         q = np.quantile(m, [0.05, 0.5, 0.95], axis=1)
         ax.fill_between(x, q[0], q[2], color=colours[p], alpha=0.2, linewidth=0)
         ax.plot(x, q[1], color=colours[p], label=f"model: region-{p} turnover (median, 90% band)")
-    obs = [("2017-07-01", result["start_rus"], "RUS"), ("2021-07-01", TARGETS["rus_2021"], "RUS"),
-           ("2022-07-01", TARGETS["rus_2022"], "RUS"), ("2017-07-01", result["start_chn"], "CHN"),
-           ("2022-07-01", TARGETS["chn_2022"], "CHN")]
+    obs = [("2017-07-01", result["start_rus"], "RUS"), ("2021-07-01", targets()["rus_2021"], "RUS"),
+           ("2022-07-01", targets()["rus_2022"], "RUS"), ("2017-07-01", result["start_chn"], "CHN"),
+           ("2022-07-01", targets()["chn_2022"], "CHN")]
     for d, v, p in obs:
         ax.plot(pd.Timestamp(d), v, "o", color=colours[p], markeredgecolor="black")
     ax.plot([], [], "o", color="grey", markeredgecolor="black", label="observed (model/data/trade.csv)")
@@ -360,7 +361,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
                              "record_2017_down": round(record["2017"].down_from_member, 4),
                              "record_2017_up": round(record["2017"].up_from_none, 4)},
         "model_turnover_2022": {"RUS": round(bres["rus_2022"], 2), "CHN": round(bres["chn_2022"], 2)},
-        "observed_turnover_2022": {"RUS": TARGETS["rus_2022"], "CHN": TARGETS["chn_2022"]},
+        "observed_turnover_2022": {"RUS": targets()["rus_2022"], "CHN": targets()["chn_2022"]},
         "targets": {"blank_slate_cells_matched": 24, "leave_one_out_cells_matched": 21, "backcast_abs_error": 0.10,
                     "backcast_changes_reached": 3, "backcast_cells_kept": 22},
         "fitted_on": {"blank_slate": "2022 fit: 2022 pattern and record to 2022 (in-sample)",
@@ -450,8 +451,8 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "## Backcast 2017-2022 (out of sample)", "",
         f"Start 2017Q3 with the 2017 data (region-Russia turnover {bres['start_rus']:.1f}, region-China "
         f"{bres['start_chn']:.1f} US$ bn), the 2017-vintage GDP forecasts and the 2017 fit; no status is imposed. "
-        f"Model 2022: Russia {bres['rus_2022']:.1f} (observed {TARGETS['rus_2022']}), China "
-        f"{bres['chn_2022']:.1f} (observed {TARGETS['chn_2022']}: the China-side customs total on the basis of each "
+        f"Model 2022: Russia {bres['rus_2022']:.1f} (observed {targets()['rus_2022']}), China "
+        f"{bres['chn_2022']:.1f} (observed {targets()['chn_2022']}: the China-side customs total on the basis of each "
         f"state's 2017 start; {'; '.join(china_target_2022()[1]) or 'no replacement'}). The naive benchmark grows "
         "each state's 2017 trade at its 2017-vintage forecast GDP growth.", "", "![backcast](backcast.png)", "",
         "The status changes of 2017-2022:", "", *(bc_changes or ["- none"]), "",
