@@ -20,6 +20,7 @@ import yaml
 from greatgame.experiments.analysis.statistics import paired_difference
 from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
+from greatgame.model.ensemble import RunSet
 from greatgame.model.files import SCENARIOS as SHIPPED
 from greatgame.model.files import checkout_root
 from greatgame.model.lock import claim, writer_of
@@ -367,7 +368,7 @@ class Comparison:
 def compare(a: Resolved, b: Resolved) -> Comparison:
     """Run A and B in full with A's runs, seed and horizon (common seeds)."""
     steps = min(a.steps, b.scenario.steps)
-    runs = [GreatGameModel(r.scenario, runs=a.runs, rng=a.seed, steps=steps).run() for r in (a, b)]
+    runs = [RunSet.replicates(r.scenario, a.runs, a.seed, steps=steps).model().run() for r in (a, b)]
     la, lb = a.label, b.label
     if la == lb:
         la, lb = f"A: {la}", f"B: {lb}"

@@ -23,7 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .budget import check_run_size
-from .core import GreatGameModel, Recorder
+from .core import Recorder
+from .ensemble import RunSet, run_chunks
 from .files import git_commit, versions
 from .lock import LOCK_FILE, claim
 from .results import Results
@@ -50,13 +51,9 @@ def simulate(scenario: Scenario | str | Path | dict, runs: int | None = None, se
     arrays = {name: np.full(shape, fill, dtype=dtype) for name, (shape, dtype, fill) in spec.items()}
     parts = []
     with tqdm(total=runs, unit="run", disable=not progress, desc=sc.name) as bar:
-        for lo in range(0, runs, chunk):
-            n = min(chunk, runs - lo)
-            into = {name: arr[:, lo: lo + n] for name, arr in arrays.items()}  # the chunk records in place
-            model = GreatGameModel(sc, runs=n, replicate=first_replicate + lo, rng=seed, steps=steps,
-                                   record_into=into).run()
-            parts.append(Results.from_model(model))
-            bar.update(n)
+        for _, model in run_chunks(RunSet.replicates(sc, runs, seed, first_replicate, steps), chunk, arrays):
+            parts.append(Results.from_model(model))  # each chunk recorded into its slice of `arrays`
+            bar.update(model.R)
     first = parts[0]
     return Results(first.scenario_name, first.dates, first.powers, first.states, first.formats,
                    np.concatenate([p.runs for p in parts]), arrays["influence"], arrays["status"],

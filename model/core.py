@@ -171,14 +171,14 @@ class GreatGameModel(mesa.Model):
                     self.values.set(key, value)
         self.structure = self._setup_structure()
         self.state = self._setup_state()
-        self._derive()
+        self.derive()
         self.period = 0
         self.events = list(sc.events)
         self.event_log: list[tuple[int, str]] = []
         self.failures: list[Failure] = []
         self.failed = np.zeros(self.R, dtype=bool)
         self._apply_events(0)
-        self._update_influence()
+        self.update_influence()
         self.now = StepValues.before_first_step(self.state, self.effective_budget())
         self.power_agents = [PowerAgent(self, c, j) for j, c in enumerate(self.powers)]
         self.state_agents = [StateAgent(self, c, s) for s, c in enumerate(self.states)]
@@ -251,7 +251,7 @@ class GreatGameModel(mesa.Model):
             state_weight=np.zeros((R, S)), regional_channels=np.zeros((R, P, len(INFLUENCE))),
             regional_total=np.zeros((R, P)))
 
-    def _derive(self) -> None:
+    def derive(self) -> None:
         """Typed per-run parameters (`p`, `fmt`, `pw`, `infl`) and the arrays derived from them, the structure and
         the event-set inputs (`derived`); again after any event."""
         v, st, state = self.values, self.structure, self.state
@@ -287,7 +287,7 @@ class GreatGameModel(mesa.Model):
         return allowed
 
     def set_doctrine(self, s: int, doctrine: str) -> None:
-        """Change state s's doctrine category (a `doctrine` event); call `_derive` afterwards."""
+        """Change state s's doctrine category (a `doctrine` event); call `derive` afterwards."""
         self.state.doctrine = self.state.doctrine.copy()
         self.state.doctrine[s] = DOCTRINE.index(doctrine)
 
@@ -338,7 +338,7 @@ class GreatGameModel(mesa.Model):
             event_handlers.HANDLERS[ev["type"]](self, ev)
             self.event_log.append((step, f"{ev['type']} {ev.get('note', '')}".strip()))
         if due:
-            self._derive()
+            self.derive()
 
     # ----------------------------------------------------------------- perception (ODD 4.2)
     def perceive(self, share: np.ndarray | None = None) -> None:
@@ -405,7 +405,7 @@ class GreatGameModel(mesa.Model):
         now.u_convene = block[:, 2 * S * F: 2 * S * F + P]
         now.z_trade = ndtri(block[:, 2 * S * F + P:]).reshape(-1, S, P)
 
-    def _update_influence(self) -> None:
+    def update_influence(self) -> None:
         """Influence by channel, total and regional from the current state (ODD eq. 4.4a-i)."""
         x = self.state
         lev = leverage(x.turnover, x.gdp, self.invest_total, self.security, self.energy,
@@ -437,7 +437,7 @@ class GreatGameModel(mesa.Model):
                 agent.step()
             self._pay_packages(self.now.next_status)
             self._advance(self.now.next_status * self.state.active[:, None, :])
-            self._update_influence()
+            self.update_influence()
             self._check_finite()
         self.recorder.record(self)
         self.datacollector.collect(self)

@@ -44,20 +44,32 @@ class RunSet:
         return len(self.keys)
 
     @classmethod
-    def replicates(cls, scenario: Scenario, runs: int, seed: int, first: int = 0, steps: int | None = None) -> RunSet:
-        """Replicates first, first+1, ..., first+runs-1 of the scenario (spawn keys (first + k,))."""
-        return cls(scenario, int(seed), tuple((first + k,) for k in range(runs)), steps=steps)
+    def replicates(cls, scenario: Scenario, runs: int, seed: int | None = None, first: int = 0,
+                   steps: int | None = None) -> RunSet:
+        """Replicates first, first+1, ..., first+runs-1 of the scenario (spawn keys (first + k,)); seed None: the
+        scenario's."""
+        return cls(scenario, _seed(scenario, seed), tuple((first + k,) for k in range(runs)), steps=steps)
 
     @classmethod
-    def common_numbers(cls, scenario: Scenario, seed: int, runs: int, values: Sequence[Mapping[str, np.ndarray]] | None
-                       = None, steps: int | None = None) -> RunSet:
-        """`runs` runs for each variant in `values` (a list of per-run value mappings, each of length `runs`), with
-        common random numbers: run r of every variant has spawn key (r,). Without `values`, `runs` replicates."""
-        if not values:
+    def common_numbers(cls, scenario: Scenario, runs: int, variants: Sequence[Mapping[str, np.ndarray]],
+                       seed: int | None = None, steps: int | None = None) -> RunSet:
+        """`runs` runs of each variant (a mapping key -> the values of its `runs` runs), with common random numbers:
+        run r of every variant has spawn key (r,), so variants differ only by their values."""
+        names = sorted({k for v in variants for k in v})
+        stacked = {k: np.concatenate([np.asarray(v[k]) for v in variants]) for k in names}
+        return cls(scenario, _seed(scenario, seed), tuple((r,) for _ in variants for r in range(runs)),
+                   stacked or None, steps=steps)
+
+    @classmethod
+    def vectors(cls, scenario: Scenario, names: Sequence[str] | None, X: np.ndarray | None, runs: int,
+                seed: int | None = None, steps: int | None = None) -> RunSet:
+        """`runs` runs of each parameter vector (rows of X, one column per key in `names`) with common random
+        numbers (spawn keys (0,) .. (runs-1,) for every vector); X None: `runs` runs of the scenario's own values."""
+        if X is None:
             return cls.replicates(scenario, runs, seed, steps=steps)
-        names = sorted({k for v in values for k in v})
-        stacked = {k: np.concatenate([np.asarray(v[k]) for v in values]) for k in names}
-        return cls(scenario, int(seed), tuple((r,) for _ in values for r in range(runs)), stacked, steps=steps)
+        values = {k: np.repeat(X[:, i], runs) for i, k in enumerate(names or [])}
+        return cls(scenario, _seed(scenario, seed), tuple((r,) for _ in range(len(X)) for r in range(runs)),
+                   values, steps=steps)
 
     def part(self, lo: int, hi: int) -> RunSet:
         """Runs lo..hi-1 of this set."""
@@ -71,6 +83,10 @@ class RunSet:
                               run_values=dict(self.values) if self.values else None,
                               samples=list(self.samples) if self.samples is not None else None,
                               record_into=record_into)
+
+
+def _seed(scenario: Scenario, seed: int | None) -> int:
+    return int(seed if seed is not None else scenario.raw["seed"])
 
 
 def run_chunks(runs: RunSet, chunk: int | None = None,

@@ -3,16 +3,16 @@
 - `Structure`: what the scenario and the data fix for all runs; set at construction
   (`GreatGameModel._setup_structure`) and read-only afterwards.
 - `StateVariables`: the evolving state; set by `_setup_state`, moved by the step (the agents, `_pay_packages`,
-  `_advance`, `_update_influence`) and by events (model/events.py); checked for non-finite values after every step
+  `_advance`, `update_influence`) and by events (model/events.py); checked for non-finite values after every step
   (`core.CHECKED`) and recorded every period (`core.Recorder`).
 - `Derived`: per-run quantities computed from the parameters, the structure and the inputs events set (doctrine,
-  which formats are active); recomputed by `GreatGameModel._derive` at construction and after every event, and
+  which formats are active); recomputed by `GreatGameModel.derive` at construction and after every event, and
   `allowed_levels` also whenever a format opens or closes (`open_format`, `close_format`).
 - `StepValues`: what one step computes from the state at its start and uses within it (perception, budgets, draws,
   choice probabilities, the next statuses); overwritten every step.
 
 A model holds one of each (`model.structure`, `model.state`, `model.derived`, `model.now`); the parameters are its
-typed views `model.p`, `model.fmt`, `model.pw`, `model.infl` (model/params.py), re-read by `_derive`.
+typed views `model.p`, `model.fmt`, `model.pw`, `model.infl` (model/params.py), re-read by `derive`.
 
 Axes: R runs, S states, P powers, F formats, Q = P + 1 actors (the powers, then the region), C influence channels
 (`axes.INFLUENCE`), I instruments (`axes.INSTRUMENT`), K benefit pairs (an actor and a benefit channel), G customs
@@ -72,16 +72,16 @@ class StateVariables:
     offers: np.ndarray  # (R, P, S, F) accession packages on the table, US$ bn; PowerAgent.bid, _pay_packages
     steps_short: np.ndarray  # (R, P) int consecutive steps short of the reference point; PowerAgent.convene
     doctrine: np.ndarray  # (S,) int doctrine (`axes.DOCTRINE`), the same in every run; doctrine events
-    influence_channels: np.ndarray  # (R, S, P, C) influence by channel (ODD eq. 4.4g); _update_influence
-    influence_total: np.ndarray  # (R, S, P) total influence (ODD eq. 4.4h); _update_influence
-    state_weight: np.ndarray  # (R, S) weights of the states in regional influence (ODD eq. 4.4i); _update_influence
-    regional_channels: np.ndarray  # (R, P, C) regional influence by channel; _update_influence
-    regional_total: np.ndarray  # (R, P) regional total influence; _update_influence
+    influence_channels: np.ndarray  # (R, S, P, C) influence by channel (ODD eq. 4.4g); update_influence
+    influence_total: np.ndarray  # (R, S, P) total influence (ODD eq. 4.4h); update_influence
+    state_weight: np.ndarray  # (R, S) weights of the states in regional influence (ODD eq. 4.4i); update_influence
+    regional_channels: np.ndarray  # (R, P, C) regional influence by channel; update_influence
+    regional_total: np.ndarray  # (R, P) regional total influence; update_influence
 
 
 @dataclass(eq=False, slots=True)
 class Derived:
-    """Per-run quantities derived from the parameters, the structure and the event-set inputs (`_derive`)."""
+    """Per-run quantities derived from the parameters, the structure and the event-set inputs (`derive`)."""
 
     pair_actor: np.ndarray  # (K,) int: the candidate pairs (`Structure`) that some format reaches in some run
     pair_channel: np.ndarray  # (K,) int

@@ -130,7 +130,7 @@ def test_twin_states_make_identical_choices(baseline):
     st.allowed[1] = st.allowed[0]
     m.set_doctrine(1, "none")
     st.afghan_border[1] = st.afghan_border[0]
-    m._derive()
+    m.derive()
     m.perceive()
     np.testing.assert_array_equal(m.now.benefit[:, 0], m.now.benefit[:, 1])
     np.testing.assert_array_equal(m.now.cost[:, 0], m.now.cost[:, 1])

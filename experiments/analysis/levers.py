@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from greatgame.model.axes import INSTRUMENT, LEVELS, OBLIGATION
-from greatgame.model.core import GreatGameModel
+from greatgame.model.ensemble import RunSet, run_chunks
 from greatgame.model.params import RunValues
 from greatgame.model.plots import colour_of, save
 from greatgame.model.scenario import Scenario
@@ -126,15 +126,11 @@ def run_levers(sc: Scenario, levers: list[Lever], runs: int, seed: int, chunk_ru
         for k, op, amount in lv.changes:
             v[k] = _apply(v[k], op, amount, k)
         variants.append(v)
-    per = max(1, chunk_runs // runs)
+    per = max(1, chunk_runs // runs)  # whole levers per lockstep chunk
     out: dict[str, list[np.ndarray]] = {"influence": [], "status": [], "start": [], "failed": []}
     with tqdm(total=len(variants) * runs, unit="run", disable=not progress, desc="levers") as bar:
-        for lo in range(0, len(variants), per):
-            group = variants[lo: lo + per]
-            rv = {k: np.concatenate([g[k] for g in group]) for k in keys}
-            model = GreatGameModel(sc, spawn_keys=[(r,) for _ in group for r in range(runs)], rng=seed,
-                                   run_values=rv).run()
-            rec, n = model.recorder, len(group)
+        for _, model in run_chunks(RunSet.common_numbers(sc, runs, variants, seed), per * runs):
+            rec, n = model.recorder, model.R // runs
             T = rec.periods - 1
             out["influence"].append(rec.totals[T].reshape(n, runs, *rec.totals.shape[2:]))
             out["status"].append(rec.status[T].reshape(n, runs, model.S, model.F))

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from greatgame.model.api import CHUNK_RUNS
 from greatgame.model.budget import Estimate, check_batch_size, max_chunk
-from greatgame.model.core import GreatGameModel
+from greatgame.model.ensemble import RunSet
 from greatgame.model.files import git_commit, versions
 from greatgame.model.params import RunValues
 from greatgame.model.results import Results
@@ -85,8 +85,9 @@ def _simulate(task: Task, positions: list[int]) -> Results:
     keys = tuple(task.runs[i] for i in positions)
     _injected(keys)
     values = {k: np.array(v)[positions] for k, v in task.values}
-    model = GreatGameModel(task.scenario, spawn_keys=list(keys), rng=task.seed, steps=task.steps,
-                           run_values=values or None, samples=[task.samples[i] for i in positions]).run()
+    runs = RunSet(task.scenario, task.seed, keys, values or None, tuple(task.samples[i] for i in positions),
+                  task.steps)
+    model = runs.model().run()
     return Results.from_model(model, run_numbers=np.array(positions))
 
 

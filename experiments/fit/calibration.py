@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import yaml
 from greatgame.model import keypaths
-from greatgame.model.core import GreatGameModel
+from greatgame.model.ensemble import RunSet
 from greatgame.model.lock import writes_folder
 from greatgame.model.scenario import Scenario
 from greatgame.model.schema import fit_parameters
@@ -46,15 +46,6 @@ def overrides(keys: list[str], x: np.ndarray) -> dict[str, float]:
     return {k: float(round(v, 6)) for k, v in zip(keys, x, strict=True)}
 
 
-def vector_runs(keys: list[str] | None, X: np.ndarray | None, runs: int) -> dict[str, Any]:
-    """Model arguments that give every parameter vector (rows of X) `runs` runs with common random numbers (spawn
-    keys 0..runs-1 for each vector); without X, `runs` runs of the scenario's own values."""
-    if X is None:
-        return {"runs": runs}
-    return {"spawn_keys": [(r,) for _ in range(len(X)) for r in range(runs)],
-            "run_values": {k: np.repeat(X[:, i], runs) for i, k in enumerate(keys or [])}}
-
-
 def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys: list[str] | None = None,
                            X: np.ndarray | None = None, steps: int = HAZARD_STEPS,
                            states: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +53,7 @@ def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys
     pattern of the start year, no events, for each parameter vector (rows of X; None: the scenario's own)."""
     n = 1 if X is None else len(X)
     sc = scenario.with_overrides({"initial_status": "data", "steps": steps, "events": []})
-    m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
+    m = RunSet.vectors(sc, keys, X, runs, seed).model().run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
     valid = observed_cells(m.states, m.formats, int(sc.raw["data_year"])) >= 0
     rows = list(range(m.S)) if states is None else states
@@ -83,7 +74,7 @@ def simulate_blank_slate(scenario: Scenario, runs: int = 32, steps: int = 120, w
     predictive distribution of an ensemble of fits). `hazards`: also the exit and join hazards from the observed
     pattern (a second simulation; None without)."""
     sc = scenario.with_overrides({"initial_status": "blank", "steps": steps, "events": [], "fundamentals": "held"})
-    m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
+    m = RunSet.vectors(sc, keys, X, runs, seed).model().run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
     st = m.recorder.status[-window:, :, :, cols]  # (W, R, S, 5)
     counts = np.stack([(st == k).sum(axis=(0, 1)) for k in range(3)], axis=-1)  # (S, 5, 3)
@@ -104,7 +95,7 @@ def backcast(scenario: Scenario, runs: int = 32, seed: int | None = None, keys: 
              X: np.ndarray | None = None) -> dict[str, Any]:
     """Run a backcast scenario (2017Q3 start) and read the region's turnover with Russia and China at 2021 and
     2022 mid-year, and the modal 2022 status pattern (with parameter vectors X: `runs` runs of each, pooled)."""
-    m = GreatGameModel(scenario, rng=seed, **vector_runs(keys, X, runs)).run()
+    m = RunSet.vectors(scenario, keys, X, runs, seed).model().run()
     sc = m.spec
     t21, t22 = sc.step_of(2021, 7), sc.step_of(2022, 7)
     region = m.recorder.turnover.sum(axis=2)  # (T, R, P)
@@ -241,7 +232,7 @@ def simulated_scores(scenario: Scenario, keys: list[str], X: np.ndarray, runs: i
     - HAZARD_WEIGHT x the squared log distance of the simulated exit and join hazards from the record's."""
     n = len(X)
     sc = scenario.with_overrides({"initial_status": "blank", "steps": steps, "events": [], "fundamentals": "held"})
-    m = GreatGameModel(sc, rng=seed, **vector_runs(keys, X, runs)).run()
+    m = RunSet.vectors(sc, keys, X, runs, seed).model().run()
     cols = [m.formats.index(f) for f in INSTITUTIONS]
     observed = observed_cells(m.states, m.formats, int(sc.raw["data_year"]))
     rows = list(range(len(observed))) if states is None else states

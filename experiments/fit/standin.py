@@ -56,7 +56,7 @@ class AlignmentSurrogate:
         m = self.model
         for k, v in zip(self.keys, x, strict=True):
             m.values.set(k, v)
-        m._derive()
+        m.derive()
 
     def _propagate(self, dist: np.ndarray, steps: int, chunk: int):
         """Yield (distribution before the step, transition matrices, distribution after) for `steps` steps from
@@ -66,7 +66,7 @@ class AlignmentSurrogate:
         levels = np.array([0.0, 0.5, 1.0])
         for start in range(0, steps, chunk):
             m.state.engagement = dist @ levels
-            m._update_influence()
+            m.update_influence()
             m.perceive(share=level_share(dist, p.partial_benefit_share))
             trans = transition_matrix(m.level_values(), m.fmt.depth[:, None, :], p.rationality, p.switching_cost_join,
                                       p.switching_cost_exit, allowed, p.revision_rate)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
+from greatgame.model.ensemble import RunSet
 from greatgame.model.files import SCENARIOS
 from greatgame.model.plots import colour_of
 from greatgame.model.scenario import Scenario, load_scenario
@@ -135,7 +136,7 @@ def morris(scenario: Scenario, trajectories: int, runs: int, seed: int) -> pd.Da
     powers = scenario.powers
     Y = np.zeros((len(X), len(powers)))
     for i, x in enumerate(X):
-        m = GreatGameModel(scenario.with_overrides(overrides(keys, x)), runs=runs, rng=seed).run()
+        m = RunSet.replicates(scenario.with_overrides(overrides(keys, x)), runs, seed).model().run()
         Y[i] = np.median(m.state.regional_total, axis=0)
     rows = []
     for j, p in enumerate(powers):
