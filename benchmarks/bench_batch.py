@@ -41,6 +41,7 @@ SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "sanctio
 
 
 def experiment_file(folder: Path, name: str, replicates: int, record: str, scenarios: list[Path]) -> Path:
+    """Write an experiment file of `scenarios` x `replicates` recording `record` tables; returns its path."""
     path = folder / f"{name}.yaml"
     path.write_text(f"name: {name}\nscenarios: [{', '.join(map(str, scenarios))}]\nreplicates: {replicates}\n"
                     f"seed: 1\nchunk: 250\nrecord: {record}\n")
@@ -48,6 +49,7 @@ def experiment_file(folder: Path, name: str, replicates: int, record: str, scena
 
 
 def part1(tmp: Path, replicates: int) -> float:
+    """Part 1: the batch end to end against mesa.batch_run on the same runs; returns the speed-up (x)."""
     exp = load_experiment(experiment_file(tmp, "e2e", replicates, "full", SCENARIOS))
     runs = len(exp.points) * replicates
     t0 = time.perf_counter()
@@ -76,6 +78,7 @@ def _batch(path: Path, out: Path, jobs: int, compare_too: bool = True) -> tuple[
 
 
 def part2(tmp: Path, runs: int) -> None:
+    """Part 2: runs per second with 1 and 2 local workers and with Dask (printed)."""
     path = experiment_file(tmp, "workers", runs, "compact", SCENARIOS[:1])
     wall, rate = {}, {}
     for jobs in (1, 2):
@@ -89,6 +92,7 @@ def part2(tmp: Path, runs: int) -> None:
 
 
 def part3(tmp: Path, sizes: list[int]) -> None:
+    """Part 3: wall time against batch size, each size in a fresh process (printed)."""
     print("[3] scaling, compact record, one worker, each in a fresh process (wall time includes start-up)")
     for n in sizes:
         path = experiment_file(tmp, f"scale{n}", n, "compact", SCENARIOS[:1])
@@ -103,6 +107,7 @@ LHS_PARAMETERS = {"parameters.rationality": (5, 30), "parameters.weights.trade":
 
 
 def part4(tmp: Path, points: int) -> float:
+    """Part 4: a Latin hypercube of `points` points x 1 replicate against mesa.batch_run; returns the speed-up (x)."""
     params = "".join(f"    {k}: {{low: {lo}, high: {hi}}}\n" for k, (lo, hi) in LHS_PARAMETERS.items())
     path = tmp / "lhs.yaml"
     path.write_text(f"name: lhs\nscenarios: [{SCENARIOS[0]}]\nreplicates: 1\nseed: 1\nchunk: 256\n"
@@ -124,6 +129,7 @@ def part4(tmp: Path, points: int) -> float:
 
 
 def main() -> None:
+    """The command line: the parts named by --parts, their figures printed."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the reported figures)")
     ap.add_argument("--parts", default="4,3,2,1", help="which parts to run, e.g. 2 or 1,4 (default: all)")

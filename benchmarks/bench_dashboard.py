@@ -23,12 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def main() -> int:
+    """Start the dashboard, time --steps steps in headless chromium, print the figures; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=5, help="steps to time (default 5)")
     ap.add_argument("--screenshot", type=Path, help="save a screenshot of the page after the steps")

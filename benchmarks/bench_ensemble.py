@@ -21,6 +21,7 @@ from greatgame.model import GreatGameModel, load_scenario, simulate  # noqa: E40
 
 
 def main() -> None:
+    """The command line: the lockstep ensemble against mesa.batch_run on the same runs, the speed-up printed."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)

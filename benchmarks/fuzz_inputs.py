@@ -152,6 +152,7 @@ def warm_campaign(args: argparse.Namespace, keep: Path, counts: dict[str, int]) 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: run --cases generated cases, keep the failing ones; returns the exit status (1 if any failed)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=int, default=10000, help="number of cases (default 10000)")
     ap.add_argument("--seed", type=int, default=1, help="campaign seed: case i uses Random(f'{seed}-{i}')")

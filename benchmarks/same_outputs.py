@@ -50,6 +50,7 @@ def differences(old: Path, new: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    """The command line: print the differences; exit status 0 when the folders agree, 1 otherwise, 2 on bad usage."""
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2

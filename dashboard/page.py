@@ -88,10 +88,12 @@ class Session:
             return True
 
     def results(self) -> Results:
+        """The session model's recorded arrays so far, as Results (under the session's lock)."""
         with self.lock:
             return Results.from_model(self.model)
 
     def horizon_dates(self) -> list[str]:
+        """ISO dates of periods 0..steps of the selected scenario."""
         sc = self.resolved.scenario
         return [sc.date_of(t).isoformat() for t in range(self.resolved.steps + 1)]
 
@@ -223,6 +225,7 @@ def SaveBox(settings: solara.Reactive[Settings], folders: Folders) -> None:
 
 @solara.component
 def SimulateTab(session: Session, settings: solara.Reactive[Settings], folders: Folders) -> None:
+    """The Simulate tab: controls, Step/Play/Reset, and the fan charts and status grid of the session's model."""
     tick, set_tick = solara.use_state(0)
     playing, set_playing = solara.use_state(False)
     error, set_error = solara.use_state(None)
@@ -300,6 +303,7 @@ def CompareTab(settings: solara.Reactive[Settings], folders: Folders) -> None:
 
 @solara.component
 def CompareView(cmp: Comparison) -> None:
+    """Two scenarios compared with common seeds: both fan charts, the paired differences and the lead probabilities."""
     fig = solara.use_memo(lambda: figures.comparison(cmp), [cmp])
     solara.FigureMatplotlib(fig, format="png", dependencies=[cmp])
     solara.Markdown(f"Regional influence at the horizon ({cmp.a.dates[-1][:7]}), {len(cmp.a.runs)} runs each; B - A "
@@ -337,6 +341,7 @@ def BatchTab(folders: Folders) -> None:
 
 @solara.component
 def BatchView(batch: Batch) -> None:
+    """A finished (or still written) batch folder: fan charts per scenario, its differences and probabilities."""
     if batch.writer:
         solara.Warning(f"Still being written ({batch.writer}): this shows the runs written so far; Open again to "
                        "see more.")

@@ -18,6 +18,7 @@ class Axis(tuple):
     """An ordered set of names; `axis.name` is the position of `name`, `len(axis)` the size."""
 
     def __new__(cls, *names: str) -> Axis:
+        """An axis with these labels, in this order."""
         return super().__new__(cls, names)
 
     def __getattr__(self, name: str) -> int:

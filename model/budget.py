@@ -63,10 +63,12 @@ def memory_limit() -> tuple[int, str]:
 
 
 def gib(n: float) -> str:
+    """A byte count for people: '1.5 GiB', or '300 MiB' below one GiB."""
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def duration(seconds: float) -> str:
+    """A duration for people: seconds below two minutes, then minutes, then hours."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:

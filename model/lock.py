@@ -89,6 +89,7 @@ class Hold:
         self.in_use = True
 
     def release(self) -> None:
+        """Give up this hold: the lock is released at once, or kept until the command ends inside `until_exit`."""
         with _mutex:
             if not self.in_use:
                 return
@@ -204,7 +205,7 @@ def claim(folder: str | Path, check: Callable[[], Any] | None = None, what: str 
 @contextlib.contextmanager
 def writing(folder: str | Path, check: Callable[[], Any] | None = None, what: str | None = None,
             wait: float = RETRY_S) -> Iterator[Path]:
-    """`with writing(folder): ...` holds the folder's lock for the block (`claim`)."""
+    """Hold the folder's lock for the block of a `with` statement (see `claim`); yields the folder."""
     with claim(folder, check, what, wait):
         yield Path(folder)
 

@@ -62,6 +62,7 @@ class RunValues:
             self.values[path] = np.where(runs, v, self.values[path])
 
     def get(self, path: str) -> np.ndarray:
+        """The per-run values (R,) of a dotted key."""
         return self.values[path]
 
     def stack(self, prefix: str, names: tuple[str, ...], default: float | None = None) -> np.ndarray:
@@ -161,6 +162,7 @@ class FormatAttributes:
 
     @classmethod
     def from_values(cls, values: RunValues, formats: tuple[str, ...]) -> FormatAttributes:
+        """Per-format attributes stacked on a last format axis: (R, F) each."""
         def per_format(key: str) -> np.ndarray:
             return np.stack([values.get(f"formats.{f}.{key}") for f in formats], axis=-1)
 
@@ -181,6 +183,7 @@ class PowerAttributes:
 
     @classmethod
     def from_values(cls, values: RunValues, powers: tuple[str, ...]) -> PowerAttributes:
+        """Per-power budgets (R, P) and instrument shares (R, P, I)."""
         return cls(np.stack([values.get(f"powers.{p}.budget_usd_bn_per_year") for p in powers], axis=-1),
                    np.stack([values.stack(f"powers.{p}.instrument_shares", INSTRUMENT) for p in powers], axis=1),
                    np.stack([values.get(f"powers.{p}.sanctions") for p in powers], axis=-1))
@@ -197,5 +200,6 @@ class InfluenceAttributes:
 
     @classmethod
     def from_values(cls, values: RunValues) -> InfluenceAttributes:
+        """Channel weights and autonomy (R, C) and the institution roles (R,)."""
         return cls(values.stack("influence.channel_weights", INFLUENCE), values.stack("influence.autonomy", INFLUENCE),
                    values.get("influence.institution_role.convenor"), values.get("influence.institution_role.member"))

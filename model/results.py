@@ -41,6 +41,7 @@ class Results(RecordedInfluence):
 
     @classmethod
     def from_model(cls, model: GreatGameModel, run_numbers: np.ndarray | None = None) -> Results:
+        """A model's recorded arrays as Results; `run_numbers` (R,) replaces the replicate numbers of its spawn keys."""
         rec, sc = model.recorder, model.spec
         T = rec.periods
         runs = np.asarray(run_numbers if run_numbers is not None else [k[-1] for k in model.spawn_keys])
@@ -63,6 +64,7 @@ class Results(RecordedInfluence):
 
     @property
     def steps(self) -> int:
+        """Number of steps recorded (periods minus one)."""
         return len(self.dates) - 1
 
     def _grid(self, *sizes: int) -> list[np.ndarray]:

@@ -59,6 +59,7 @@ class Scenario:
 
     @property
     def p(self) -> dict:
+        """The scenario's `parameters` mapping."""
         return self.raw["parameters"]
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:

@@ -86,6 +86,8 @@ class Num:
 
 @dataclass(frozen=True)
 class Choice:
+    """One of a fixed set of strings (`options`)."""
+
     options: tuple[str, ...]
     doc: str = ""
     origin: str = ""
@@ -94,11 +96,15 @@ class Choice:
 
 @dataclass(frozen=True)
 class Text:
+    """A free-text string."""
+
     doc: str = ""
 
 
 @dataclass(frozen=True)
 class Flag:
+    """A boolean (true or false)."""
+
     doc: str = ""
 
 
@@ -133,6 +139,8 @@ class MapOf:
 
 @dataclass(frozen=True)
 class ListOf:
+    """A list whose every element matches `item`."""
+
     item: Any
     doc: str = ""
 

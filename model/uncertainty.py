@@ -47,6 +47,7 @@ class Uncertainty:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """Every key this section draws: the behavioural vector's columns, then the ranged keys."""
         return self.behaviour_keys + tuple(k for k, _, _ in self.ranges)
 
     def draw(self, seed: int, samples: np.ndarray, replicates: np.ndarray, values: dict[str, np.ndarray],
