@@ -74,6 +74,7 @@ S = {
 
 
 def row(state, lineage, kind, level, start, end, choice, source, note=""):
+    """One row of record.csv from its fields (start/end as decimal years, choice 1/0/blank)."""
     return {
         "state": state,
         "lineage": lineage,
@@ -97,6 +98,7 @@ def existing() -> dict[tuple[str, str], list[dict]]:
 
 
 def copied(r: dict, kind: str, note: str = "", **override) -> dict:
+    """A spell of status_history.csv copied as it is, with its kind and a note; `override` replaces fields."""
     d = {k: r[k] for k in ("state", "lineage", "level", "start", "end", "end_is_choice", "source")}
     d.update(override)
     d["kind"] = kind
@@ -105,6 +107,7 @@ def copied(r: dict, kind: str, note: str = "", **override) -> dict:
 
 
 def spells() -> list[dict]:
+    """Every spell: the five modelled states' checked spells, split where a lineage changes kind, then the pooled states'."""
     ex = existing()
     rows: list[dict] = []
     five = ["KAZ", "KGZ", "TJK", "UZB", "TKM"]
@@ -834,6 +837,7 @@ MEET = {
 
 
 def summits() -> list[dict]:
+    """One attendance row per modelled state per summit-format meeting year."""
     rows = []
     for lineage, years in MEET.items():
         for year, text, src, exc in years:
@@ -856,6 +860,7 @@ def summits() -> list[dict]:
 
 
 def main() -> None:
+    """Write record.csv: the spells, then the summit attendance."""
     rows = spells() + summits()
     with open(OUT, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")

@@ -58,18 +58,21 @@ MIXED_EUROPE = {"Other Europe"}  # EU and non-EU mixed (2013-2016 editions)
 
 
 def read_sheet(repo: str, commit: str, path: str, sheet: str) -> pd.DataFrame:
+    """One sheet of a workbook stored in a fetched repository (git show of the blob), without a header row."""
     gitdir = MIRROR / repo.replace("/", "+") / "repo"
     blob = subprocess.run(["git", "-C", str(gitdir), "show", f"{commit}:{path}"], capture_output=True, check=True).stdout
     return pd.read_excel(io.BytesIO(blob), sheet_name=sheet, header=None)
 
 
 def num(v) -> float:
+    """A matrix cell as a number: blanks, dashes and the less-than-0.05 dagger count as zero."""
     if isinstance(v, (int, float)) and v == v:
         return float(v)
     return 0.0  # '†' (less than 0.05), blanks and '-' count as zero in the matrix
 
 
 def gas_rows() -> list[dict]:
+    """Pipeline gas exports by exporter and destination from each stored Statistical Review edition."""
     rows = []
     for year, (repo, commit, path, sheet, vintage, edition) in BP_FILES.items():
         df = read_sheet(repo, commit, path, sheet)
@@ -318,6 +321,7 @@ CARRY = [  # (series, state, partner, from, to, value, unit, sourced year, note)
 
 
 def project_rows() -> list[dict]:
+    """Opening and agreement flags (and capacities) of the dated route projects, one row per year."""
     rows = []
     for suffix, states, partner, start, src, note in PROJECTS:
         for st in states:
@@ -345,6 +349,7 @@ def project_rows() -> list[dict]:
 
 
 def main() -> None:
+    """Write routes.csv: gas flows and route projects, with no repeated (series, state, partner, year)."""
     rows = gas_rows() + project_rows()
     keys = [(r["series"], r["state"], r["partner"], r["year"]) for r in rows]
     dup = {k for k in keys if keys.count(k) > 1}
