@@ -71,8 +71,10 @@ def git_show(repo: str, commit: str, path: str) -> bytes:
 
 def fmt(value: float, places: int = 4) -> str:
     """Format a number with at most ``places`` decimals and no trailing zeros."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    text = f"{value:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def read_dots(number: int) -> dict:
@@ -275,6 +277,14 @@ def main() -> None:
     gdp = pd.read_csv(io.BytesIO(git_show(GDP_REPO, GDP_COMMIT, "data/gdp.csv")))
     rows += wdi_rows(gdp, codes, "gdp_current_usd", "usd",
                      "World Bank WDI NY.GDP.MKTP.CD via github.com/datasets/gdp@822019c data/gdp.csv", "2024-10", 0, True)
+    newer = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/ny.gdp.mktp.cd/data.csv")))
+    newer = newer.set_index(["Country Code", "Year"])["Value"]
+    for r in rows:
+        if r["series"] == "gdp_current_usd" and (r["state"], r["year"]) in newer.index:
+            later = newer[(r["state"], r["year"])]
+            if abs(float(r["value"]) / later - 1) > 0.01:
+                r["note"] = "; ".join(x for x in (r["note"], f"revised: the later WDI snapshot (datasets/world-development-"
+                                                   f"indicators@4ebec5a, Jul 2026) gives {fmt(later, 0)}") if x)
     pop = pd.read_csv(io.BytesIO(git_show(POP_REPO, POP_COMMIT, "data/population.csv")))
     rows += wdi_rows(pop, codes, "population", "persons",
                      "World Bank WDI SP.POP.TOTL via github.com/datasets/population@425fc44 data/population.csv",
