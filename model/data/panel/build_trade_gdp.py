@@ -38,23 +38,54 @@ WDI_REPO, WDI_COMMIT = "datasets+world-development-indicators", "4ebec5a2273f531
 
 # DOTS file number and the label DOTS uses for the country (as reporter title and as partner row).
 STATES = {
-    "KAZ": (103, "Kazakhstan, Rep. of"), "KGZ": (109, "Kyrgyz Rep."), "TJK": (192, "Tajikistan, Rep. of"),
-    "TKM": (201, "Turkmenistan"), "UZB": (210, "Uzbekistan, Rep. of"), "ARM": (9, "Armenia, Rep. of"),
-    "AZE": (13, "Azerbaijan, Rep. of"), "BLR": (18, "Belarus, Rep. of"), "GEO": (76, "Georgia"),
-    "MDA": (129, "Moldova, Rep. of"), "UKR": (205, "Ukraine"),
+    "KAZ": (103, "Kazakhstan, Rep. of"),
+    "KGZ": (109, "Kyrgyz Rep."),
+    "TJK": (192, "Tajikistan, Rep. of"),
+    "TKM": (201, "Turkmenistan"),
+    "UZB": (210, "Uzbekistan, Rep. of"),
+    "ARM": (9, "Armenia, Rep. of"),
+    "AZE": (13, "Azerbaijan, Rep. of"),
+    "BLR": (18, "Belarus, Rep. of"),
+    "GEO": (76, "Georgia"),
+    "MDA": (129, "Moldova, Rep. of"),
+    "UKR": (205, "Ukraine"),
 }
-POWERS = {"RUS": (162, "Russian Federation"), "CHN": (40, "China, P.R.: Mainland"), "USA": (208, "United States"),
-          "TUR": (200, "Turkey")}
+POWERS = {
+    "RUS": (162, "Russian Federation"),
+    "CHN": (40, "China, P.R.: Mainland"),
+    "USA": (208, "United States"),
+    "TUR": (200, "Turkey"),
+}
 # The 27 current EU members as DOTS labels them, with their DOTS files; Belgium-Luxembourg (file 20, reports
 # 1992-1996) and Czechoslovakia (file 54, reports 1992) cover member territory before the split series start.
 EU_MEMBERS = {
-    "AUT": (12, "Austria"), "BEL": (19, "Belgium"), "LUX": (117, "Luxembourg"), "BGR": (30, "Bulgaria"),
-    "HRV": (49, "Croatia, Rep. of"), "CYP": (52, "Cyprus"), "CZE": (53, "Czech Rep."), "SVK": (175, "Slovak Rep."),
-    "DNK": (55, "Denmark"), "EST": (65, "Estonia, Rep. of"), "FIN": (71, "Finland"), "FRA": (72, "France"),
-    "DEU": (77, "Germany"), "GRC": (80, "Greece"), "HUN": (91, "Hungary"), "IRL": (97, "Ireland"),
-    "ITA": (99, "Italy"), "LVA": (111, "Latvia"), "LTU": (116, "Lithuania"), "MLT": (123, "Malta"),
-    "NLD": (139, "Netherlands, The"), "POL": (158, "Poland, Rep. of"), "PRT": (159, "Portugal"),
-    "ROU": (161, "Romania"), "SVN": (176, "Slovenia, Rep. of"), "ESP": (182, "Spain"), "SWE": (189, "Sweden"),
+    "AUT": (12, "Austria"),
+    "BEL": (19, "Belgium"),
+    "LUX": (117, "Luxembourg"),
+    "BGR": (30, "Bulgaria"),
+    "HRV": (49, "Croatia, Rep. of"),
+    "CYP": (52, "Cyprus"),
+    "CZE": (53, "Czech Rep."),
+    "SVK": (175, "Slovak Rep."),
+    "DNK": (55, "Denmark"),
+    "EST": (65, "Estonia, Rep. of"),
+    "FIN": (71, "Finland"),
+    "FRA": (72, "France"),
+    "DEU": (77, "Germany"),
+    "GRC": (80, "Greece"),
+    "HUN": (91, "Hungary"),
+    "IRL": (97, "Ireland"),
+    "ITA": (99, "Italy"),
+    "LVA": (111, "Latvia"),
+    "LTU": (116, "Lithuania"),
+    "MLT": (123, "Malta"),
+    "NLD": (139, "Netherlands, The"),
+    "POL": (158, "Poland, Rep. of"),
+    "PRT": (159, "Portugal"),
+    "ROU": (161, "Romania"),
+    "SVN": (176, "Slovenia, Rep. of"),
+    "ESP": (182, "Spain"),
+    "SWE": (189, "Sweden"),
 }
 EU_PREDECESSORS = {"BLX": (20, "Belgium-Luxembourg"), "CSK": (54, "Czechoslovakia")}
 SHEETS = {"Exports, FOB": "exports_fob", "Imports, CIF": "imports_cif"}
@@ -65,8 +96,9 @@ COLUMNS = ["series", "state", "partner", "year", "value", "unit", "basis", "sour
 
 def git_show(repo: str, commit: str, path: str) -> bytes:
     """Return the bytes of ``path`` at ``commit`` in the mirrored repository ``repo``."""
-    return subprocess.run(["git", "-C", str(MIRROR / repo / "repo"), "show", f"{commit}:{path}"],
-                          check=True, capture_output=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(MIRROR / repo / "repo"), "show", f"{commit}:{path}"], check=True, capture_output=True
+    ).stdout
 
 
 def fmt(value: float, places: int = 4) -> str:
@@ -110,7 +142,10 @@ def ussr_note(book: dict, sheet: str, year: int) -> str:
     """Say how much the reporter still booked under the partner 'USSR' in this year (unallocated to successors)."""
     cell = book["cells"].get((sheet, "USSR", year))
     if cell and cell[0] > 0:
-        return f"reporter also books US$ {fmt(cell[0], 1)} mn under partner 'USSR' this year (not allocated to successor states): lower bound"
+        return (
+            f"reporter also books US$ {fmt(cell[0], 1)} mn under partner 'USSR' this year"
+            " (not allocated to successor states): lower bound"
+        )
     return ""
 
 
@@ -133,14 +168,36 @@ def state_rows(books: dict) -> list[dict]:
                     if cell[1]:
                         notes.append(f"estimate (DOTS cell '{cell[2]}')")
                     if partner == "ALL" and not has_rus:
-                        notes.append(f"no Russia partner row this year, so the World total leaves out at least the trade"
-                                     f" with Russia ({fsu_rows} other former-USSR partner rows present)")
-                    out.append(row(series, iso, partner, year, cell[0], "state",
-                                   dots_source([number], sheet, f"row '{label}'"), "; ".join(notes)))
+                        notes.append(
+                            f"no Russia partner row this year, so the World total leaves out at least the trade"
+                            f" with Russia ({fsu_rows} other former-USSR partner rows present)"
+                        )
+                    out.append(
+                        row(
+                            series,
+                            iso,
+                            partner,
+                            year,
+                            cell[0],
+                            "state",
+                            dots_source([number], sheet, f"row '{label}'"),
+                            "; ".join(notes),
+                        )
+                    )
                 eu = eu_partner_sum(cells, sheet, year)
                 if eu:
-                    out.append(row(series, iso, "EU", year, eu[0], "state",
-                                   dots_source([number], sheet, "rows of the 27 EU members"), eu[1]))
+                    out.append(
+                        row(
+                            series,
+                            iso,
+                            "EU",
+                            year,
+                            eu[0],
+                            "state",
+                            dots_source([number], sheet, "rows of the 27 EU members"),
+                            eu[1],
+                        )
+                    )
     return out
 
 
@@ -176,12 +233,22 @@ def partner_rows(books: dict) -> list[dict]:
                     cell = book["cells"].get((sheet, label, year))
                     if cell is None:
                         continue
-                    notes = ["estimate (DOTS cell '%s')" % cell[2]] if cell[1] else []
+                    notes = [f"estimate (DOTS cell '{cell[2]}')"] if cell[1] else []
                     un = ussr_note(book, sheet, year)
                     if un:
                         notes.append(un)
-                    out.append(row(mirror[series], iso, power, year, cell[0], "partner",
-                                   dots_source([number], sheet, f"reporter {power}, row '{label}'"), "; ".join(notes)))
+                    out.append(
+                        row(
+                            mirror[series],
+                            iso,
+                            power,
+                            year,
+                            cell[0],
+                            "partner",
+                            dots_source([number], sheet, f"reporter {power}, row '{label}'"),
+                            "; ".join(notes),
+                        )
+                    )
     reporters = {**EU_MEMBERS, **EU_PREDECESSORS}
     for iso, (_n, label) in STATES.items():
         for sheet, series in SHEETS.items():
@@ -202,13 +269,25 @@ def partner_rows(books: dict) -> list[dict]:
                 if ests:
                     notes.append(f"estimate: {len(ests)} summed cells are DOTS estimates ({','.join(ests)})")
                 if ussr > 0:
-                    notes.append(f"members also book US$ {fmt(ussr, 1)} mn under partner 'USSR' this year"
-                                 " (not allocated to successor states): lower bound")
+                    notes.append(
+                        f"members also book US$ {fmt(ussr, 1)} mn under partner 'USSR' this year"
+                        " (not allocated to successor states): lower bound"
+                    )
                 if year == 1992:
                     notes.append("Croatia and Slovenia do not report for 1992")
                 files = [reporters[c][0] for c in found]
-                out.append(row(mirror[series], iso, "EU", year, total, "partner",
-                               dots_source(files, sheet, f"member reporters, row '{label}'"), "; ".join(notes)))
+                out.append(
+                    row(
+                        mirror[series],
+                        iso,
+                        "EU",
+                        year,
+                        total,
+                        "partner",
+                        dots_source(files, sheet, f"member reporters, row '{label}'"),
+                        "; ".join(notes),
+                    )
+                )
     return out
 
 
@@ -229,8 +308,11 @@ def flag_mirror_derived(own: list[dict], mirror: list[dict]) -> list[dict]:
             # the state's value is printed to 2 decimals at worst (text estimates), so allow that rounding times the factor
             gap = other - value * factor if r["series"] == "exports_fob" else value - other * factor
             if abs(gap) <= 0.006 + 1e-6 * max(value, other):
-                flag = (f"derived by IMF from the partner's record (= partner-reported value {'/' if r['series'] == 'exports_fob' else 'x'}"
-                        f" {factor:.2f} CIF/FOB factor): not the state's own report")
+                op = "/" if r["series"] == "exports_fob" else "x"
+                flag = (
+                    f"derived by IMF from the partner's record (= partner-reported value {op} {factor:.2f} CIF/FOB factor):"
+                    " not the state's own report"
+                )
                 r["note"] = "; ".join(x for x in (r["note"], flag) if x)
                 r["mirror_derived"] = True
     return own + mirror
@@ -238,12 +320,31 @@ def flag_mirror_derived(own: list[dict], mirror: list[dict]) -> list[dict]:
 
 def row(series, state, partner, year, value, basis, source, note, unit="usd_mn", vintage=DOTS_VINTAGE, places=4):
     """Make one output row."""
-    return {"series": series, "state": state, "partner": partner, "year": year, "value": fmt(value, places),
-            "unit": unit, "basis": basis, "source": source, "vintage": vintage, "note": note}
+    return {
+        "series": series,
+        "state": state,
+        "partner": partner,
+        "year": year,
+        "value": fmt(value, places),
+        "unit": unit,
+        "basis": basis,
+        "source": source,
+        "vintage": vintage,
+        "note": note,
+    }
 
 
-def wdi_rows(frame: pd.DataFrame, codes: list[str], series: str, unit: str, source: str, vintage: str,
-             places: int, eu_sum: bool, note: str = "") -> list[dict]:
+def wdi_rows(
+    frame: pd.DataFrame,
+    codes: list[str],
+    series: str,
+    unit: str,
+    source: str,
+    vintage: str,
+    places: int,
+    eu_sum: bool,
+    note: str = "",
+) -> list[dict]:
     """Rows of one World Bank series for ``codes`` (plus an EU27 member sum if ``eu_sum``)."""
     out = []
     frame = frame[frame["Year"].isin(YEARS_WDI)]
@@ -257,10 +358,13 @@ def wdi_rows(frame: pd.DataFrame, codes: list[str], series: str, unit: str, sour
             missing = sorted(set(EU_MEMBERS) - set(grp["Country Code"]))
             notes = [f"EU27 = sum of {len(grp)} member values"]
             if missing:
-                notes.append(f"incomplete: no value for {','.join(missing)} (World Bank 'European Union' EUU aggregate,"
-                             f" which imputes them: {fmt(euu.get(year, float('nan')), 0)})")
-            out.append(row(series, "EU", "", int(year), grp["Value"].sum(), "wdi", source, "; ".join(notes), unit,
-                           vintage, places))
+                notes.append(
+                    f"incomplete: no value for {','.join(missing)} (World Bank 'European Union' EUU aggregate,"
+                    f" which imputes them: {fmt(euu.get(year, float('nan')), 0)})"
+                )
+            out.append(
+                row(series, "EU", "", int(year), grp["Value"].sum(), "wdi", source, "; ".join(notes), unit, vintage, places)
+            )
     return out
 
 
@@ -275,29 +379,67 @@ def main() -> None:
 
     codes = list(STATES) + list(POWERS)
     gdp = pd.read_csv(io.BytesIO(git_show(GDP_REPO, GDP_COMMIT, "data/gdp.csv")))
-    rows += wdi_rows(gdp, codes, "gdp_current_usd", "usd",
-                     "World Bank WDI NY.GDP.MKTP.CD via github.com/datasets/gdp@822019c data/gdp.csv", "2024-10", 0, True)
+    rows += wdi_rows(
+        gdp,
+        codes,
+        "gdp_current_usd",
+        "usd",
+        "World Bank WDI NY.GDP.MKTP.CD via github.com/datasets/gdp@822019c data/gdp.csv",
+        "2024-10",
+        0,
+        True,
+    )
     newer = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/ny.gdp.mktp.cd/data.csv")))
     newer = newer.set_index(["Country Code", "Year"])["Value"]
     for r in rows:
         if r["series"] == "gdp_current_usd" and (r["state"], r["year"]) in newer.index:
             later = newer[(r["state"], r["year"])]
             if abs(float(r["value"]) / later - 1) > 0.01:
-                r["note"] = "; ".join(x for x in (r["note"], f"revised: the later WDI snapshot (datasets/world-development-"
-                                                   f"indicators@4ebec5a, Jul 2026) gives {fmt(later, 0)}") if x)
+                r["note"] = "; ".join(
+                    x
+                    for x in (
+                        r["note"],
+                        f"revised: the later WDI snapshot (datasets/world-development-"
+                        f"indicators@4ebec5a, Jul 2026) gives {fmt(later, 0)}",
+                    )
+                    if x
+                )
     pop = pd.read_csv(io.BytesIO(git_show(POP_REPO, POP_COMMIT, "data/population.csv")))
-    rows += wdi_rows(pop, codes, "population", "persons",
-                     "World Bank WDI SP.POP.TOTL via github.com/datasets/population@425fc44 data/population.csv",
-                     "2026-03", 0, True)
+    rows += wdi_rows(
+        pop,
+        codes,
+        "population",
+        "persons",
+        "World Bank WDI SP.POP.TOTL via github.com/datasets/population@425fc44 data/population.csv",
+        "2026-03",
+        0,
+        True,
+    )
     xr = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/pa.nus.fcrf/data.csv")))
-    rows += wdi_rows(xr, list(STATES), "exchange_rate_lcu_per_usd", "lcu_per_usd",
-                     "World Bank WDI PA.NUS.FCRF via github.com/datasets/world-development-indicators@4ebec5a"
-                     " indicators/pa.nus.fcrf/data.csv", "2026-07", 6, False,
-                     "official exchange rate, period average, national currency units per US$")
+    rows += wdi_rows(
+        xr,
+        list(STATES),
+        "exchange_rate_lcu_per_usd",
+        "lcu_per_usd",
+        "World Bank WDI PA.NUS.FCRF via github.com/datasets/world-development-indicators@4ebec5a indicators/pa.nus.fcrf/data.csv",
+        "2026-07",
+        6,
+        False,
+        "official exchange rate, period average, national currency units per US$",
+    )
     cpi = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/fp.cpi.totl.zg/data.csv")))
-    rows += wdi_rows(cpi, codes, "cpi_inflation", "pct",
-                     "World Bank WDI FP.CPI.TOTL.ZG via github.com/datasets/world-development-indicators@4ebec5a"
-                     " indicators/fp.cpi.totl.zg/data.csv", "2026-07", 4, False, "consumer prices, annual % change")
+    rows += wdi_rows(
+        cpi,
+        codes,
+        "cpi_inflation",
+        "pct",
+        "World Bank WDI FP.CPI.TOTL.ZG via github.com/datasets/world-development-indicators@4ebec5a"
+        " indicators/fp.cpi.totl.zg/data.csv",
+        "2026-07",
+        4,
+        False,
+        "consumer prices, annual % change",
+    )
 
     with OUT.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
@@ -319,13 +461,19 @@ def report(rows: list[dict]) -> None:
         if missing:
             print("GAP", series, state, partner or "-", basis, compress(missing))
     powers, states = list(POWERS), list(STATES)
-    expected = {"exports_fob": (states, powers + ["EU", "ALL"]), "imports_cif": (states, powers + ["EU", "ALL"]),
-                "partner_exports_fob": (states, powers + ["EU"]), "partner_imports_cif": (states, powers + ["EU"]),
-                "gdp_current_usd": (states + powers + ["EU"], [""]), "population": (states + powers + ["EU"], [""]),
-                "exchange_rate_lcu_per_usd": (states, [""]), "cpi_inflation": (states + powers, [""])}
+    expected = {
+        "exports_fob": (states, powers + ["EU", "ALL"]),
+        "imports_cif": (states, powers + ["EU", "ALL"]),
+        "partner_exports_fob": (states, powers + ["EU"]),
+        "partner_imports_cif": (states, powers + ["EU"]),
+        "gdp_current_usd": (states + powers + ["EU"], [""]),
+        "population": (states + powers + ["EU"], [""]),
+        "exchange_rate_lcu_per_usd": (states, [""]),
+        "cpi_inflation": (states + powers, [""]),
+    }
     for series, (want_s, want_p) in expected.items():
         have = frame[frame["series"] == series]
-        pairs = set(zip(have["state"], have["partner"]))
+        pairs = set(zip(have["state"], have["partner"], strict=True))
         for s in want_s:
             for p in want_p:
                 if (s, p) not in pairs:
