@@ -131,18 +131,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
                          resume=args.resume, force=args.force, progress=not args.quiet,
                          executor=getattr(args, "pool", None))
-    session = man["sessions"][-1]
-    print(f"\nExperiment '{exp.name}': {man['design_points']} design points x {man['replicates']} replicates "
-          f"= {man['runs_total']} runs")
-    print(f"  this session: {session['runs_run']} runs in {session['wall_time_s']:.1f} s "
-          f"({session['runs_per_s'] or 0:.1f} runs/s, engine {args.engine}, {args.jobs} worker(s))")
-    print(f"  done {man['runs_done']}, failed {man['runs_failed']}" + (" (tracebacks in parts/runs: column error)"
-                                                                      if man["runs_failed"] else ""))
+    print(f"\nExperiment '{exp.name}': {man.design_points} design points x {man.replicates} replicates "
+          f"= {man.runs_total} runs")
+    print(f"  this session: {man.runs_run} runs in {man.wall_time_s:.1f} s "
+          f"({man.runs_per_s or 0:.1f} runs/s, engine {args.engine}, {args.jobs} worker(s))")
+    print(f"  done {man.runs_done}, failed {man.runs_failed}" + (" (tracebacks in parts/runs: column error)"
+                                                                if man.runs_failed else ""))
     if not args.no_compare:
         from greatgame.experiments.analysis.compare import compare
 
         files = compare(out)
-        print(f"  comparison: {files['report']} and {out / 'compare'}/")
+        print(f"  comparison: {files.report} and {out / 'compare'}/")
     print(f"Wrote {out}/")
     return 0
 
@@ -156,7 +155,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError(out, "", f"no manifest.json here; run `greatgame batch EXPERIMENT.yaml --out {out}` first")
     _note_if_written(out)
     files = compare(out, reference=args.reference)
-    print(f"Wrote {files['report']} and {out / 'compare'}/ ({', '.join(sorted(p.name for p in files.values()))})")
+    print(f"Wrote {files.report} and {out / 'compare'}/ ({', '.join(sorted(p.name for p in files.paths()))})")
     return 0
 
 
@@ -169,9 +168,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _home() / "scenarios" / "calibrated.yaml"
     res = calibrate(base, bc, out, seed=args.seed, maxiter=args.maxiter, progress=not args.quiet)
     print("Fitted values:")
-    for k, v in res["values"].items():
+    for k, v in res.values.items():
         print(f"  {k} = {v}")
-    print("Fit: " + ", ".join(f"{k} {v}" for k, v in res["stats"].items()))
+    print("Fit: " + ", ".join(f"{k} {v}" for k, v in res.stats.items()))
     return 0
 
 
@@ -180,13 +179,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     res = validate(args.out, _scenario(args.scenario), _scenario(args.backcast, "backcast_2017.yaml"), quick=args.quick,
                    progress=not args.quiet)
-    print(f"blank-slate cells matched: {res['blank_slate_cells_matched']}/25 (null rule "
-          f"{res['null_rule_cells_matched']}, target 24)")
-    print(f"leave-one-out cells matched: {res['leave_one_out_cells_matched']}/25 (target 21)")
-    print(f"backcast errors 2022: Russia {res['backcast_error_rus']:+.3f} (naive {res['backcast_naive_error_rus']:+.3f}),"
-          f" China {res['backcast_error_chn']:+.3f} (naive {res['backcast_naive_error_chn']:+.3f}); target within 0.10")
-    print(f"backcast status changes reached: {res['backcast_changes_reached']}/{res['backcast_changes_total']}, "
-          f"cells kept: {res['backcast_cells_kept']}/{res['backcast_cells_unchanged_total']}")
+    print(f"blank-slate cells matched: {res.blank_slate_cells_matched}/25 (null rule "
+          f"{res.null_rule_cells_matched}, target 24)")
+    print(f"leave-one-out cells matched: {res.leave_one_out_cells_matched}/25 (target 21)")
+    print(f"backcast errors 2022: Russia {res.backcast_error_rus:+.3f} (naive {res.backcast_naive_error_rus:+.3f}),"
+          f" China {res.backcast_error_chn:+.3f} (naive {res.backcast_naive_error_chn:+.3f}); target within 0.10")
+    print(f"backcast status changes reached: {res.backcast_changes_reached}/{res.backcast_changes_total}, "
+          f"cells kept: {res.backcast_cells_kept}/{res.backcast_cells_unchanged_total}")
     print(f"Wrote {args.out}/validation.json and validation.md")
     return 0
 
@@ -195,7 +194,7 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
     from greatgame.experiments.analysis.responsiveness import responsiveness
 
     files = responsiveness(args.out, runs=args.runs, seed=args.seed, progress=not args.quiet)
-    print(f"Wrote {files['md']} and {files['csv']}")
+    print(f"Wrote {files.report} and {files.table}")
     return 0
 
 
@@ -210,7 +209,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
     cmd = f"python3 run.py levers {args.scenario} --runs {args.runs}" + (f" --seed {args.seed}" if args.seed is not None
                                                                          else "") + f" --out {args.out}"
     files = levers_report(sc, args.out, runs=args.runs, seed=args.seed, command=cmd, progress=not args.quiet)
-    print(f"Wrote {files['md']}, {files['csv']} and {files['png']}")
+    print(f"Wrote {files.report}, {files.table} and {files.figure}")
     return 0
 
 
@@ -230,15 +229,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     s = discover(args.store, args.outcome, args.where, out_dir=args.out, scenario=args.scenario,
                  min_coverage=args.min_coverage, check_points=args.check, check_seed=args.check_seed, jobs=args.jobs,
                  command=cmd, progress=not args.quiet, null_ok=args.null_ok)
-    if s.get("null"):
-        print(f"null result: no box, the cases are {s['cases']} of {s['runs']} runs. Wrote {s['report']}")
+    if s.null:
+        print(f"null result: no box, the cases are {s.cases} of {s.runs} runs. Wrote {s.report}")
         return 0
-    print(f"cases: {s['cases']} of {s['runs']} runs ({s['failed_dropped']} failed runs dropped); box: coverage "
-          f"{s['coverage']:.2f}, density {s['density']:.2f}, restricted: {', '.join(s['restricted']) or 'nothing'}")
-    if s["fresh"]:
-        lo, hi = s["fresh"]["interval"]
-        print(f"fresh sample: density {s['fresh']['density']:.2f} ({lo:.2f}-{hi:.2f}) in {s['fresh']['runs']} runs")
-    print(f"Wrote {s['report']}, {s['files']['scenario']} and {s['files']['experiment']}")
+    print(f"cases: {s.cases} of {s.runs} runs ({s.failed_dropped} failed runs dropped); box: coverage "
+          f"{s.coverage:.2f}, density {s.density:.2f}, restricted: {', '.join(s.restricted or []) or 'nothing'}")
+    if s.fresh:
+        lo, hi = s.fresh.interval
+        print(f"fresh sample: density {s.fresh.density:.2f} ({lo:.2f}-{hi:.2f}) in {s.fresh.runs} runs")
+    print(f"Wrote {s.report}, {s.box_scenario} and {s.box_experiment}")
     return 0
 
 
@@ -248,7 +247,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _note_if_written(args.store)
     cmd = f"python3 run.py sensitivity {args.store} --out {args.out}"
     files = sensitivity_report(args.store, args.out, command=cmd)
-    print(f"Wrote {files['md']}, {files['csv']} and {files['png']} ({files['failed']} failed runs dropped)")
+    print(f"Wrote {files.report}, {files.table} and {files.figure} ({files.failed} failed runs dropped)")
     return 0
 
 

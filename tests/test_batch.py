@@ -62,7 +62,7 @@ def test_adding_replicates_leaves_earlier_runs_unchanged(tmp_path):
     # and --resume with more replicates only runs the new ones
     grown = load_experiment(write_experiment(tmp_path, "small", replicates=5))
     man = run_experiment(grown, tmp_path / "s", resume=True, progress=False)
-    assert man["sessions"][-1]["runs_run"] == 2 * 2
+    assert man.runs_run == 2 * 2
     assert_same_data(tmp_path / "s", tmp_path / "b")
 
 
@@ -91,7 +91,7 @@ def test_resume_after_kill_loses_no_run_and_repeats_none(tmp_path):
     assert 5 <= committed < 60, "the kill should land midway"
     exp = load_experiment(path)
     man = run_experiment(exp, out, resume=True, progress=False)
-    assert man["sessions"][-1]["runs_run"] == 120 - 2 * committed
+    assert man.runs_run == 120 - 2 * committed
     runs = Store(out).read("runs")
     assert len(runs) == 120 and not runs.duplicated(["design", "replicate"]).any()
     assert (runs["status"] == "done").all()
@@ -103,7 +103,7 @@ def test_failed_run_is_recorded_and_batch_goes_on(tmp_path, monkeypatch):
     monkeypatch.setenv(FAIL_ENV, "1:2")
     exp = load_experiment(write_experiment(tmp_path, replicates=4, chunk=4))
     man = run_experiment(exp, tmp_path / "out", progress=False)
-    assert man["runs_done"] == 7 and man["runs_failed"] == 1
+    assert man.runs_done == 7 and man.runs_failed == 1
     runs = Store(tmp_path / "out").read("runs").set_index(["design", "replicate"])
     assert runs.loc[(1, 2), "status"] == "failed"
     assert "injected failure in design 1 replicate 2" in runs.loc[(1, 2), "error"]
@@ -161,13 +161,14 @@ def test_compare_writes_tables_figures_and_report(tmp_path):
     path = write_experiment(tmp_path, replicates=6, chunk=6, steps=8)
     run_experiment(load_experiment(path), tmp_path / "o", progress=False)
     files = compare(tmp_path / "o")
-    diff = pd.read_csv(files["differences"])
+    diff = pd.read_csv(files.table)
     assert {"scenario", "outcome", "difference", "ci_low", "ci_high", "p_value"} <= set(diff.columns)
     row = diff[(diff["scenario"] == "sanctions_tighten") & (diff["outcome"] == "regional_influence_RUS")].iloc[0]
     assert row["difference"] < 0 and row["ci_low"] <= row["difference"] <= row["ci_high"] and row["p_value"] < 0.05
-    for key in ("fan_regional", "fan_states", "outcomes", "report"):
-        assert files[key].stat().st_size > 0
-    report = files["report"].read_text()
+    assert files.table.name == "differences.csv"
+    for path in (files.figure, files.other["fan_states"], files.other["outcomes"], files.report):
+        assert path.stat().st_size > 0
+    report = files.report.read_text()
     assert "sanctions_tighten" in report and "compare/fan_regional.png" in report
 
 
@@ -180,10 +181,10 @@ def test_sobol_design_gives_indices(tmp_path):
     assert len(exp.points) == 2 * 4 * (2 + 2)
     run_experiment(exp, tmp_path / "o", progress=False)
     files = compare(tmp_path / "o")
-    sob = pd.read_csv(files["sobol"])
+    sob = pd.read_csv(files.other["sobol"])
     assert set(sob["parameter"]) == {"parameters.obligation_cost.supranational", "parameters.weights.trade"}
     assert {"first_order", "total_order", "total_low", "total_high"} <= set(sob.columns)
-    assert files["sobol_png"].stat().st_size > 0 and "compare/sobol.png" in files["report"].read_text()
+    assert files.other["sobol_png"].stat().st_size > 0 and "compare/sobol.png" in files.report.read_text()
 
 
 def test_table_design_runs_each_row(tmp_path):
@@ -247,7 +248,7 @@ def test_automatic_chunk_follows_its_rule_and_gives_the_rows_of_an_explicit_one(
         with pytest.raises(ScenarioError, match="smaller `chunk`"):
             check_batch_size(2000, 10, most + 1, 41, dims, 2, False, "x.yaml")
     man = run_experiment(grouped, tmp_path / "auto", jobs=2, progress=False)
-    assert man["sessions"][0]["chunk"] == 30
+    assert man.chunk == 30 and man.manifest["sessions"][0]["chunk"] == 30
     explicit = load_experiment(write_experiment(tmp_path, "four", replicates=6, chunk=4, extra=LHS))
     assert len(runner.plan_tasks(explicit, set())) == 16
     run_experiment(explicit, tmp_path / "four", progress=False)
@@ -256,5 +257,5 @@ def test_automatic_chunk_follows_its_rule_and_gives_the_rows_of_an_explicit_one(
     run_experiment(first, tmp_path / "resumed", progress=False)
     grown = load_experiment(write_experiment(tmp_path, "resumed", replicates=6, chunk=5, extra=LHS))
     man = run_experiment(grown, tmp_path / "resumed", resume=True, progress=False)
-    assert [s["chunk"] for s in man["sessions"]] == [15, 5]
+    assert [s["chunk"] for s in man.manifest["sessions"]] == [15, 5] and man.chunk == 5
     assert_same_data(tmp_path / "auto", tmp_path / "resumed")

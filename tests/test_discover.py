@@ -60,26 +60,26 @@ def fake_batch(root, points=2000, seed=1, failed=0):
 def test_a_planted_box_is_recovered_and_written_back_as_runnable_input(tmp_path):
     store = fake_batch(tmp_path / "batch", failed=7)
     s = discover(store, "event", "value > 0.5", progress=False)
-    assert s["coverage"] >= 0.8 and s["density"] >= 0.8
-    assert s["failed_dropped"] == 7 and s["runs"] == 1993
-    assert set(s["restricted"]) == {"parameters.threat_level", "parameters.energy_price_index"}
+    assert s.coverage >= 0.8 and s.density >= 0.8
+    assert s.failed_dropped == 7 and s.runs == 1993
+    assert set(s.restricted) == {"parameters.threat_level", "parameters.energy_price_index"}
     box = pd.read_csv(store / "discovery/event/box.csv").set_index("parameter")
     assert box.loc["parameters.threat_level", "box_low"] == pytest.approx(0.5, abs=0.05)
     assert box.loc["parameters.energy_price_index", "box_high"] == pytest.approx(1.25, abs=0.075)
     assert not box.loc["parameters.secondary_sanctions", "restricted"]
     assert box.loc["parameters.secondary_sanctions", ["box_low", "box_high"]].tolist() == [0.0, 1.0]
     # the box as a scenario: runnable, each design parameter drawn from its box or design range
-    sc = load_scenario(s["files"]["scenario"])
+    sc = load_scenario(s.box_scenario)
     ranges = {k: (lo, hi) for k, lo, hi in sc.uncertainty.ranges}
     assert ranges["parameters.threat_level"][0] == box.loc["parameters.threat_level", "box_low"]
     assert ranges["parameters.secondary_sanctions"] == (0.0, 1.0)
     # the box as an experiment: a fresh LHS inside it reproduces the density within its interval
-    exp = load_experiment(s["files"]["experiment"])
+    exp = load_experiment(s.box_experiment)
     fresh = pd.DataFrame([p.values for p in exp.points])
     assert fresh["parameters.threat_level"].min() >= box.loc["parameters.threat_level", "box_low"]
     y = planted(fresh, np.random.default_rng(99))
     lo, hi = jeffreys(int(y.sum()), len(y))
-    assert lo <= s["density"] <= hi
+    assert lo <= s.density <= hi
     report = (store / "discovery/event/discovery.md").read_text()
     assert "failed runs dropped" in report and "quasi-p" in report
     for name in ("peeling.png", "feature_scores.png", "feature_scores.csv"):

@@ -99,8 +99,8 @@ def test_truncated_or_garbled_parts_are_rerun_on_resume(clean, tmp_path):
     with pytest.raises(Exception):  # noqa: B017 - without the check, the store cannot be read
         Store(out).read("influence")
     man = run_experiment(exp, out, resume=True, progress=False)
-    assert man["sessions"][-1]["tasks_redone"] == sorted([tasks[1], tasks[3], tasks[4]])
-    assert man["sessions"][-1]["runs_run"] == 3 * 2
+    assert list(man.tasks_redone) == sorted([tasks[1], tasks[3], tasks[4]])
+    assert man.runs_run == 3 * 2
     assert_same_data(out, reference)
     runs_table = Store(out).read("runs")
     assert len(runs_table) == 12 and not runs_table.duplicated(["design", "replicate"]).any()
@@ -117,5 +117,5 @@ def test_outcomes_part_with_missing_rows_is_rerun(clean, tmp_path):
     pd.read_parquet(part).iloc[:1].to_parquet(part, index=False)
     assert not Store(out).task_is_whole(task)
     man = run_experiment(exp, out, resume=True, progress=False)
-    assert man["sessions"][-1]["tasks_redone"] == [task]
+    assert list(man.tasks_redone) == [task]
     assert_same_data(out, reference)

@@ -79,7 +79,7 @@ def test_model_statuses_move_at_the_records_rate(report):
 def test_blank_slate_is_reproducible(baseline):
     a = simulate_blank_slate(baseline, runs=8, steps=40, seed=3)
     b = simulate_blank_slate(baseline, runs=8, steps=40, seed=3)
-    assert np.array_equal(a["predicted"], b["predicted"])
+    assert np.array_equal(a.predicted, b.predicted)
 
 
 def test_backcast_runs_with_uncertainty_draw_from_the_2017_fit_only():
@@ -97,7 +97,7 @@ def test_backcast_runs_with_uncertainty_draw_from_the_2017_fit_only():
 
 def test_backcast_starts_from_the_2017_data():
     res = backcast(load_scenario(SCENARIOS / "backcast_2017.yaml"), runs=2, seed=1)
-    assert res["start_rus"] == pytest.approx(22.348)  # sum of the best 2017 rows (ODD 7.2; KGZ on its own side)
+    assert res.start_rus == pytest.approx(22.348)  # sum of the best 2017 rows (ODD 7.2; KGZ on its own side)
     assert set(backcast_errors(res)) >= {"backcast_error_rus", "backcast_error_chn"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from scipy import stats
 
 from ..batch.store import Store
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples
+from .reports import ReportFiles
 from .statistics import paired_difference
 
 PAIR_KEYS = ("point", "replicate")  # runs of two scenarios at the same design sample and replicate form a pair
@@ -194,8 +196,9 @@ def _markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join(lines)
 
 
-def compare(out_dir: str | Path, reference: str | None = None, figures: bool = True) -> dict[str, Path]:
-    """Write the comparison files into OUT/compare/ and OUT/report.md; return their paths. figures=False writes
+def compare(out_dir: str | Path, reference: str | None = None, figures: bool = True) -> ReportFiles:
+    """Write the comparison files into OUT/compare/ and OUT/report.md; return their paths (table: differences.csv,
+    figure: fan_regional.png; failed: the manifest's failed runs, which have no outcomes). figures=False writes
     the tables and the report only."""
     store = Store(out_dir)
     root = Path(out_dir)
@@ -254,5 +257,5 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
         report += ["## Which parameters move each outcome (LHS, |Spearman rho|)", "",
                    _markdown(lhs[lhs["rank"] <= 3]), ""]
     (root / "report.md").write_text("\n".join(report), encoding="utf-8")
-    files["report"] = root / "report.md"
-    return files
+    table, figure = files.pop("differences"), files.pop("fan_regional", None)
+    return ReportFiles(root / "report.md", table, figure, MappingProxyType(files), int(man.get("runs_failed", 0)))

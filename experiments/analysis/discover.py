@@ -24,6 +24,8 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +75,71 @@ def cases_of(outcomes: pd.DataFrame, outcome: str, where: str | None, file: str)
     return hits
 
 
-def load_batch(store_dir: str | Path, scenario: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Batch:
+    """One scenario of a finished LHS or Sobol batch, as discovery reads it (`load_batch`)."""
+
+    root: Path  # the batch folder
+    manifest: Mapping[str, Any]  # its manifest.json
+    params: list[str]  # the design parameters (dotted keys)
+    scenario: str  # the scenario's name in the batch
+    table: pd.DataFrame  # one row per finished run: outcomes, design values and the values the run drew
+    drawn: list[str]  # the columns of values drawn per run from the scenario's `uncertainty:` section
+    failed: int  # failed runs of this scenario (no outcome; dropped)
+    ranges: Mapping[str, dict]  # design ranges by parameter, as in the experiment file (`low`, `high`, `scale`)
+    scenario_file: str  # the scenario's file as the experiment names it
+
+
+@dataclass(frozen=True)
+class PrimBox:
+    """The box PRIM chose (`run_prim`). Coverage, density and mass are shares (0-1)."""
+
+    trajectory: pd.DataFrame  # the peeling trajectory: coverage, density, mass, res_dim per box
+    chosen: int  # the chosen box's index on the trajectory
+    limits: pd.DataFrame  # per restricted parameter: box_low, box_high, qp_low, qp_high (quasi-p-values)
+    dropped: list[str]  # restrictions dropped as insignificant (quasi-p > QP_MAX)
+    coverage: float  # share of all cases inside the box
+    density: float  # share of the runs inside the box that are cases
+    mass: float  # share of all runs inside the box
+
+
+@dataclass(frozen=True)
+class FreshCheck:
+    """The box's density on a fresh sample (`check_box`): the exported experiment run anew."""
+
+    runs: int  # runs with an outcome
+    cases: int  # runs where the question is true
+    density: float  # cases / runs (0-1; NaN without runs)
+    interval: tuple[float, float]  # Jeffreys 95% interval of the density
+    failed_dropped: int  # failed runs dropped
+    folder: Path  # the batch folder of the fresh sample
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What `discover` found and wrote. A null result (no run, or every run, is a case) has no box: `null` is True
+    and the box fields are None. Shares are 0-1."""
+
+    runs: int  # runs used (failed runs dropped)
+    cases: int  # runs where the question is true
+    failed_dropped: int  # failed runs dropped (no outcome; never imputed)
+    report: Path  # discovery.md
+    null: bool = False  # no box: no run, or every run, is a case
+    coverage: float | None = None  # share of all cases inside the box (in-sample)
+    density: float | None = None  # share of the runs inside the box that are cases (in-sample)
+    mass: float | None = None  # share of all runs inside the box
+    box_runs: int | None = None  # runs inside the box (after dropping insignificant restrictions)
+    box_cases: int | None = None  # cases inside the box
+    density_interval: tuple[float, float] | None = None  # Jeffreys 95% interval of box_cases / box_runs
+    base_rate: float | None = None  # cases / runs
+    restricted: list[str] | None = None  # parameters the box restricts
+    dropped: list[str] | None = None  # restrictions dropped as insignificant (quasi-p > QP_MAX)
+    fresh: FreshCheck | None = None  # the fresh-sample check (`--check N`), if run
+    box_scenario: Path | None = None  # box_scenario.yaml: the box as a runnable scenario
+    box_experiment: Path | None = None  # box_experiment.yaml: an LHS experiment inside the box
+
+
+def load_batch(store_dir: str | Path, scenario: str | None) -> Batch:
     """The finished batch's manifest, design (values per design point), outcomes and drawn parameters, for one
     scenario; refuses a folder that is not a batch or a batch without an LHS or Sobol design."""
     root = Path(store_dir)
@@ -101,10 +167,10 @@ def load_batch(store_dir: str | Path, scenario: str | None) -> dict[str, Any]:
         table = table.merge(drawn, on=["design", "replicate"], how="left")
     n_failed = int((runs["status"] == "failed").sum()) if "status" in runs.columns else 0
     spec = man.get("experiment_spec") or {}
-    return {"root": root, "manifest": man, "params": params, "scenario": name, "table": table,
-            "drawn": [c for c in drawn.columns if c not in ("design", "replicate")] if not drawn.empty else [],
-            "failed": n_failed, "ranges": (spec.get("design") or {}).get("parameters") or {},
-            "scenario_file": str(design["scenario_file"].iloc[0])}
+    return Batch(root=root, manifest=man, params=params, scenario=name, table=table,
+                 drawn=[c for c in drawn.columns if c not in ("design", "replicate")] if not drawn.empty else [],
+                 failed=n_failed, ranges=(spec.get("design") or {}).get("parameters") or {},
+                 scenario_file=str(design["scenario_file"].iloc[0]))
 
 
 def choose_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
@@ -118,7 +184,7 @@ def choose_box(trajectory: pd.DataFrame, min_coverage: float) -> int:
     return int(best.sort_values("coverage", ascending=False).index[0])
 
 
-def run_prim(x: pd.DataFrame, y: np.ndarray, min_coverage: float) -> dict[str, Any]:
+def run_prim(x: pd.DataFrame, y: np.ndarray, min_coverage: float) -> PrimBox:
     """PRIM over the design columns of x: trajectory, the chosen box's limits with quasi-p-values (restrictions
     beyond QP_MAX dropped), its coverage, density and mass."""
     prim, _ = _need_workbench()
@@ -151,8 +217,8 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, min_coverage: float) -> dict[str, A
         rows.append({"parameter": name, "box_low": float(lim.loc[name].iloc[0]),
                      "box_high": float(lim.loc[name].iloc[1]), "qp_low": qps[0], "qp_high": qps[1]})
     limits_table = pd.DataFrame(rows, columns=["parameter", "box_low", "box_high", "qp_low", "qp_high"])
-    return {"trajectory": trajectory, "chosen": chosen, "limits": limits_table, "dropped": dropped,
-            "coverage": float(stats_["coverage"]), "density": float(stats_["density"]), "mass": float(stats_["mass"])}
+    return PrimBox(trajectory=trajectory, chosen=chosen, limits=limits_table, dropped=dropped,
+                   coverage=float(stats_["coverage"]), density=float(stats_["density"]), mass=float(stats_["mass"]))
 
 
 def feature_scores(x: pd.DataFrame, y: np.ndarray) -> pd.Series:
@@ -186,7 +252,7 @@ def _path_from(out: Path, target: Path) -> str:
     return rel if rel.count("..") <= 3 else str(target)
 
 
-def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], outcome: str, where: str,
+def write_box_files(out: Path, batch: Batch, ranges: dict[str, dict], outcome: str, where: str,
                     points: int, seed: int) -> tuple[Path, Path]:
     """box_scenario.yaml (extends the batch's scenario, box ranges as uncertainty) and box_experiment.yaml (an
     LHS inside the box). Both are validated with the project's loaders before they are kept."""
@@ -194,9 +260,9 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
 
     from ..batch.spec import load_experiment
 
-    man = batch["manifest"]
+    man = batch.manifest
     exp_dir = Path(man.get("experiment_file", ".")).resolve().parent
-    base_file = (exp_dir / batch["scenario_file"]).resolve()
+    base_file = (exp_dir / batch.scenario_file).resolve()
     base = load_scenario(base_file)
     behaviour = set(base.uncertainty.behaviour_keys) if base.uncertainty is not None else set()
     clash = sorted(set(ranges) & behaviour)
@@ -247,18 +313,18 @@ def write_box_files(out: Path, batch: dict[str, Any], ranges: dict[str, dict], o
     return scen, expf
 
 
-def peeling_figure(res: dict[str, Any], path: Path) -> Path:
-    tr = res["trajectory"]
+def peeling_figure(res: PrimBox, path: Path) -> Path:
+    tr = res.trajectory
     fig = Figure(figsize=(7, 5), dpi=110)
     ax = fig.subplots()
     sc = ax.scatter(tr["coverage"], tr["density"], c=tr["res_dim"], cmap="viridis", s=18)
     from matplotlib.ticker import MaxNLocator
 
     fig.colorbar(sc, ax=ax, label="restricted dimensions", ticks=MaxNLocator(integer=True))
-    ch = tr.loc[res["chosen"]]
+    ch = tr.loc[res.chosen]
     ax.scatter([ch["coverage"]], [ch["density"]], s=120, facecolors="none", edgecolors="red", lw=1.5,
-               label=f"chosen box {res['chosen']} (before dropping insignificant restrictions)")
-    ax.scatter([res["coverage"]], [res["density"]], marker="x", color="red", s=60, label="reported box")
+               label=f"chosen box {res.chosen} (before dropping insignificant restrictions)")
+    ax.scatter([res.coverage], [res.density], marker="x", color="red", s=60, label="reported box")
     ax.set_xlabel("coverage (share of all cases inside the box)")
     ax.set_ylabel("density (share of runs in the box that are cases)")
     ax.set_xlim(0, 1.02)
@@ -287,7 +353,7 @@ def scores_figure(scores: pd.Series, design: list[str], path: Path, top: int = 2
 def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_dir: str | Path | None = None,
              scenario: str | None = None, min_coverage: float = 0.8, check_points: int = 0,
              check_seed: int | None = None, jobs: int = 1, command: str | None = None,
-             progress: bool = True, null_ok: bool = False) -> dict[str, Any]:
+             progress: bool = True, null_ok: bool = False) -> Discovery:
     """Run scenario discovery on a finished batch and write discovery.md, box.csv, feature_scores.csv,
     peeling.png, feature_scores.png, box_scenario.yaml and box_experiment.yaml into out_dir (default
     STORE/discovery/OUTCOME). Returns the figures (coverage, density, fresh density ...). When no run (or every
@@ -295,29 +361,28 @@ def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_
     t0 = time.perf_counter()
     _need_workbench()
     batch = load_batch(store_dir, scenario)
-    root = batch["root"]
-    table = batch["table"]
+    root = batch.root
+    table = batch.table
     y = cases_of(table, outcome, where, str(root))
     n, k = len(y), int(y.sum())
     if (k == 0 or k == n) and null_ok:
         out = Path(out_dir) if out_dir else root / "discovery" / outcome
         report_folder(out)
         _null_report(out, batch, table, outcome, where or "value > 0", k, n, command, time.perf_counter() - t0)
-        return {"runs": n, "cases": k, "failed_dropped": batch["failed"], "null": True,
-                "report": out / "discovery.md"}
+        return Discovery(runs=n, cases=k, failed_dropped=batch.failed, report=out / "discovery.md", null=True)
     if k == 0 or k == n:
         raise ScenarioError(root, "--where", f"{where or 'value > 0'!r} is {'never' if k == 0 else 'always'} true "
                             f"in the {n} runs: PRIM needs runs of both kinds (no box to find)")
-    params = batch["params"]
+    params = batch.params
     x = table[params].astype(float)
     res = run_prim(x, y, min_coverage)
-    scores = feature_scores(table[params + batch["drawn"]].astype(float), y)
+    scores = feature_scores(table[params + batch.drawn].astype(float), y)
     out = Path(out_dir) if out_dir else root / "discovery" / outcome
     report_folder(out)
-    ranges = box_ranges(res["limits"], {p: batch["ranges"].get(p, {"low": float(x[p].min()),
+    ranges = box_ranges(res.limits, {p: batch.ranges.get(p, {"low": float(x[p].min()),
                                                                   "high": float(x[p].max())}) for p in params})
-    seed = int(check_seed if check_seed is not None else batch["manifest"].get("seed", 0) + 1)
-    points = check_points or min(500, int(batch["manifest"].get("design_points", 500)))
+    seed = int(check_seed if check_seed is not None else batch.manifest.get("seed", 0) + 1)
+    points = check_points or min(500, int(batch.manifest.get("design_points", 500)))
     scen, expf = write_box_files(out, batch, ranges, outcome, where or "value > 0", points, seed)
     inside = np.ones(n, dtype=bool)
     for p, r in ranges.items():
@@ -329,27 +394,26 @@ def discover(store_dir: str | Path, outcome: str, where: str | None = None, out_
                           progress=progress)  # a batch store: kept beside the batch, not in the report folder
     peeling_figure(res, out / "peeling.png")
     scores_figure(scores, params, out / "feature_scores.png")
-    limits = pd.DataFrame([{"parameter": p, "design_low": batch["ranges"].get(p, {}).get("low", np.nan),
-                            "design_high": batch["ranges"].get(p, {}).get("high", np.nan), "box_low": r["low"],
+    limits = pd.DataFrame([{"parameter": p, "design_low": batch.ranges.get(p, {}).get("low", np.nan),
+                            "design_high": batch.ranges.get(p, {}).get("high", np.nan), "box_low": r["low"],
                             "box_high": r["high"], "restricted": r["restricted"]} for p, r in ranges.items()])
-    limits = limits.merge(res["limits"][["parameter", "qp_low", "qp_high"]], on="parameter", how="left")
+    limits = limits.merge(res.limits[["parameter", "qp_low", "qp_high"]], on="parameter", how="left")
     limits.to_csv(out / "box.csv", index=False)
     scores.rename("score").rename_axis("parameter").reset_index().assign(
         kind=lambda d: np.where(d["parameter"].isin(params), "design", "drawn")).to_csv(
         out / "feature_scores.csv", index=False)
-    summary = {"runs": n, "cases": k, "failed_dropped": batch["failed"], "coverage": res["coverage"],
-               "density": res["density"], "mass": res["mass"], "box_runs": n_in, "box_cases": k_in,
-               "density_interval": jeffreys(k_in, n_in), "base_rate": k / n, "restricted": [
-                   p for p, r in ranges.items() if r["restricted"]], "dropped": res["dropped"],
-               "fresh": fresh, "files": {"scenario": scen, "experiment": expf}}
+    summary = Discovery(runs=n, cases=k, failed_dropped=batch.failed, report=out / "discovery.md",
+                        coverage=res.coverage, density=res.density, mass=res.mass, box_runs=n_in, box_cases=k_in,
+                        density_interval=jeffreys(k_in, n_in), base_rate=k / n,
+                        restricted=[p for p, r in ranges.items() if r["restricted"]], dropped=res.dropped,
+                        fresh=fresh, box_scenario=scen, box_experiment=expf)
     _report(out, batch, outcome, where or "value > 0", res, limits, scores, summary, command,
             time.perf_counter() - t0)
-    summary["report"] = out / "discovery.md"
     return summary
 
 
 def check_box(experiment: Path, out: Path, outcome: str, where: str | None, jobs: int = 1,
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True) -> FreshCheck:
     """Run the exported experiment (a fresh LHS inside the box) and measure the share of cases."""
     from ..batch.runner import run_experiment
     from ..batch.spec import load_experiment
@@ -361,33 +425,33 @@ def check_box(experiment: Path, out: Path, outcome: str, where: str | None, jobs
     runs = Store(out).read("runs")
     failed = int((runs["status"] == "failed").sum()) if "status" in runs.columns else 0
     k, n = int(y.sum()), len(y)
-    return {"runs": n, "cases": k, "density": k / n if n else float("nan"), "interval": jeffreys(k, n),
-            "failed_dropped": failed, "folder": out}
+    return FreshCheck(runs=n, cases=k, density=k / n if n else float("nan"), interval=jeffreys(k, n),
+                      failed_dropped=failed, folder=out)
 
 
-def _report(out: Path, batch: dict[str, Any], outcome: str, where: str, res: dict[str, Any], limits: pd.DataFrame,
-            scores: pd.Series, s: dict[str, Any], command: str | None, wall: float) -> None:
-    man = batch["manifest"]
-    lo, hi = s["density_interval"]
-    cmd = command or f"python3 run.py discover {batch['root']} --outcome {outcome} --where \"{where}\""
+def _report(out: Path, batch: Batch, outcome: str, where: str, res: PrimBox, limits: pd.DataFrame,
+            scores: pd.Series, s: Discovery, command: str | None, wall: float) -> None:
+    man = batch.manifest
+    lo, hi = s.density_interval
+    cmd = command or f"python3 run.py discover {batch.root} --outcome {outcome} --where \"{where}\""
     md = [f"# Scenario discovery: {where}", "",
-          f"Generated by `{cmd}` ({wall:.0f} s) on batch `{man.get('experiment')}` (scenario `{batch['scenario']}`, "
-          f"{man.get('design_method')} design over {len(batch['params'])} parameters, {man.get('design_points')} "
+          f"Generated by `{cmd}` ({wall:.0f} s) on batch `{man.get('experiment')}` (scenario `{batch.scenario}`, "
+          f"{man.get('design_method')} design over {len(batch.params)} parameters, {man.get('design_points')} "
           f"points x {man.get('replicates')} replicates). PRIM: EMA Workbench {_version()} "
           "(`ema_workbench.analysis.prim`, lenient1 objective, peel and paste alpha 0.05, mass_min 0.05).", "",
-          f"- Runs used: {s['runs']}; failed runs dropped (no outcome, never imputed): {s['failed_dropped']}.",
-          f"- Cases (`{where}` true): {s['cases']} ({s['base_rate']:.1%} of runs).",
-          f"- Box: coverage {s['coverage']:.2f}, density {s['density']:.2f} (in-sample; {s['box_cases']} of "
-          f"{s['box_runs']} runs in the box; 95% interval {lo:.2f}-{hi:.2f}), mass {s['mass']:.2f}.",
-          f"- Restricted: {', '.join(s['restricted']) or 'nothing'}. Restrictions dropped as insignificant "
-          f"(quasi-p > {QP_MAX}): {', '.join(s['dropped']) or 'none'}."]
-    if s["fresh"]:
-        f = s["fresh"]
-        flo, fhi = f["interval"]
-        within = lo <= f["density"] <= hi or flo <= s["density"] <= fhi
-        md.append(f"- **Fresh sample** (`box_experiment.yaml`, {f['runs']} runs, {f['failed_dropped']} failed and "
-                  f"dropped): density {f['density']:.2f} (95% interval {flo:.2f}-{fhi:.2f}) against "
-                  f"{s['density']:.2f} in-sample: {'consistent' if within else 'NOT consistent'} (intervals).")
+          f"- Runs used: {s.runs}; failed runs dropped (no outcome, never imputed): {s.failed_dropped}.",
+          f"- Cases (`{where}` true): {s.cases} ({s.base_rate:.1%} of runs).",
+          f"- Box: coverage {s.coverage:.2f}, density {s.density:.2f} (in-sample; {s.box_cases} of "
+          f"{s.box_runs} runs in the box; 95% interval {lo:.2f}-{hi:.2f}), mass {s.mass:.2f}.",
+          f"- Restricted: {', '.join(s.restricted) or 'nothing'}. Restrictions dropped as insignificant "
+          f"(quasi-p > {QP_MAX}): {', '.join(s.dropped) or 'none'}."]
+    if s.fresh:
+        f = s.fresh
+        flo, fhi = f.interval
+        within = lo <= f.density <= hi or flo <= s.density <= fhi
+        md.append(f"- **Fresh sample** (`box_experiment.yaml`, {f.runs} runs, {f.failed_dropped} failed and "
+                  f"dropped): density {f.density:.2f} (95% interval {flo:.2f}-{fhi:.2f}) against "
+                  f"{s.density:.2f} in-sample: {'consistent' if within else 'NOT consistent'} (intervals).")
     else:
         md.append("- Fresh sample: not run (`--check N` runs the exported experiment with N points).")
     md += ["", "![peeling trajectory](peeling.png)", "",
@@ -402,30 +466,30 @@ def _report(out: Path, batch: dict[str, Any], outcome: str, where: str, res: dic
            "helps to tell cases from the other runs.", "", "![feature scores](feature_scores.png)", "",
            "| parameter | kind | score |", "|---|---|---|"]
     for name, v in scores.head(30).items():
-        md.append(f"| {name} | {'design' if name in batch['params'] else 'drawn'} | {v:.3f} |")
+        md.append(f"| {name} | {'design' if name in batch.params else 'drawn'} | {v:.3f} |")
     md += ["", "## Runnable output", "", "- `box_scenario.yaml`: extends the batch's scenario; each design parameter "
            "is drawn per run from its box range (restricted) or design range (the others).",
            "- `box_experiment.yaml`: an LHS inside the box (`python3 run.py batch box_experiment.yaml`).",
            "", "## Peeling trajectory", "", "| box | coverage | density | mass | restricted dimensions |",
            "|---|---|---|---|---|"]
-    for i, r in res["trajectory"].iterrows():
+    for i, r in res.trajectory.iterrows():
         md.append(f"| {i} | {r['coverage']:.3f} | {r['density']:.3f} | {r['mass']:.3f} | {int(r['res_dim'])} |")
     (out / "discovery.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
-def _null_report(out: Path, batch: dict[str, Any], table: pd.DataFrame, outcome: str, where: str, k: int, n: int,
+def _null_report(out: Path, batch: Batch, table: pd.DataFrame, outcome: str, where: str, k: int, n: int,
                  command: str | None, wall: float) -> None:
     """discovery.md for a question no run (or every run) answers: the null result and where the outcome lies."""
-    man = batch["manifest"]
+    man = batch.manifest
     v = table[outcome]
-    cmd = command or f"python3 run.py discover {batch['root']} --outcome {outcome} --where \"{where}\" --null-ok"
+    cmd = command or f"python3 run.py discover {batch.root} --outcome {outcome} --where \"{where}\" --null-ok"
     lo, hi = jeffreys(k, n)
     md = [f"# Scenario discovery: {where}", "",
-          f"Generated by `{cmd}` ({wall:.0f} s) on batch `{man.get('experiment')}` (scenario `{batch['scenario']}`, "
-          f"{man.get('design_method')} design over {len(batch['params'])} parameters, {man.get('design_points')} "
+          f"Generated by `{cmd}` ({wall:.0f} s) on batch `{man.get('experiment')}` (scenario `{batch.scenario}`, "
+          f"{man.get('design_method')} design over {len(batch.params)} parameters, {man.get('design_points')} "
           f"points x {man.get('replicates')} replicates).", "",
           f"**Null result: `{where}` is {'true in none' if k == 0 else 'true in every one'} of the {n} runs** "
-          f"(95% Jeffreys interval of the probability: {lo:.4f}-{hi:.4f}; failed runs dropped: {batch['failed']}). "
+          f"(95% Jeffreys interval of the probability: {lo:.4f}-{hi:.4f}; failed runs dropped: {batch.failed}). "
           "There is no box to find inside these ranges. The ranges come from the scenario's documented "
           "uncertainty and were not widened to produce cases.", "",
           f"`{outcome}` over the runs: {int(v.notna().sum())} of {n} have a value"]

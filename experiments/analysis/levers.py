@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator
 from tqdm import tqdm
 
 from ..batch.store import report_folder, writes_report
+from .reports import ReportFiles
 from .statistics import paired_difference
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
@@ -204,9 +205,9 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
 @writes_report("out_dir")  # one writer per folder: a second is refused at once
 def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int | None = None,
                   levers: list[Lever] | None = None, command: str | None = None,
-                  progress: bool = True) -> dict[str, Path]:
+                  progress: bool = True) -> ReportFiles:
     """Run the audit and write levers.csv (every lever x status probability and influence), levers.md and
-    tornado.png into out_dir."""
+    tornado.png into out_dir; `failed` counts the failed runs over the reference and every lever."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     report_folder(out)
@@ -266,7 +267,7 @@ def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int 
            "interval, the share of pairs with a positive, negative and zero difference, `distinguishable` (interval excludes 0), "
            "the pairs used and the failed runs dropped.", ""]
     (out / "levers.md").write_text("\n".join(md), encoding="utf-8")
-    return {"md": out / "levers.md", "csv": out / "levers.csv", "png": out / "tornado.png"}
+    return ReportFiles(out / "levers.md", out / "levers.csv", out / "tornado.png", failed=int(arr["failed"].sum()))
 
 
 def _cell(r: pd.Series) -> str:

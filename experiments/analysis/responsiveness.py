@@ -21,6 +21,7 @@ from greatgame.model.files import SCENARIOS
 from greatgame.model.scenario import load_scenario
 
 from ..batch.store import report_folder, writes_report
+from .reports import ReportFiles
 from .statistics import paired_difference
 
 ROOT = SCENARIOS.parent  # the checkout, or the installed package: shipped files are shown relative to it
@@ -29,7 +30,7 @@ SKIP = ("baseline.yaml", "backcast_2017.yaml", "calibrated.yaml", "calibrated_20
 
 @writes_report("out_dir")  # one writer per folder: a second is refused at once
 def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None,
-                   scenarios_dir: Path = ROOT / "scenarios", progress: bool = True) -> dict[str, Path]:
+                   scenarios_dir: Path = ROOT / "scenarios", progress: bool = True) -> ReportFiles:
     """Run the baseline and every other shipped scenario; write responsiveness.md and .csv into out_dir."""
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -112,7 +113,7 @@ def responsiveness(out_dir: str | Path, runs: int = 200, seed: int | None = None
         md.append("| (none) | | | | | | |")
     md += ["", "The full table (every cell, level and power) is `responsiveness.csv`.", ""]
     (out / "responsiveness.md").write_text("\n".join(md), encoding="utf-8")
-    return {"md": out / "responsiveness.md", "csv": out / "responsiveness.csv"}
+    return ReportFiles(out / "responsiveness.md", out / "responsiveness.csv")
 
 
 def _effect(effect: dict[str, float]) -> dict[str, float]:

@@ -10,8 +10,9 @@ are dropped and counted, never imputed.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,18 @@ from matplotlib.figure import Figure
 
 from ..batch.store import open_batch, report_folder
 from .compare import sobol_table
+from .reports import ReportFiles
 
 DECIDES = 0.05  # a factor "decides" an outcome when its total-order lower bound exceeds the noise floor by this
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensitivityReport(ReportFiles):
+    """The files `sensitivity_report` wrote (report sensitivity.md, table sobol.csv, figure sobol.png, other:
+    status_uncertainty.csv; failed: failed runs whose Saltelli rows were dropped) and the two tables in memory."""
+
+    indices: pd.DataFrame  # sobol.csv: one row per outcome x factor, first and total order with 95% intervals
+    status: pd.DataFrame  # status_uncertainty.csv: one row per status cell, level probabilities and entropy (bits)
 
 
 def noise_share(outcomes: pd.DataFrame, names: list[str]) -> dict[str, float]:
@@ -78,7 +89,7 @@ def _figure(table: pd.DataFrame, names: list[str], path: Path, top: int = 12) ->
 
 
 def sensitivity_report(store_dir: str | Path, out_dir: str | Path, command: str | None = None,
-                       cells: int = 6) -> dict[str, Any]:
+                       cells: int = 6) -> SensitivityReport:
     """Sobol indices of the continuous outcomes and of the `cells` least certain status cells; the report."""
     t0 = time.perf_counter()
     root = Path(store_dir)
@@ -149,8 +160,9 @@ def sensitivity_report(store_dir: str | Path, out_dir: str | Path, command: str 
         md.append(f"- `{name}` (status 0 none, 1 partial, 2 member): decided by {_names(decide)}.")
     md += ["", "`sobol.csv` holds every outcome x factor; `status_uncertainty.csv` every cell.", ""]
     (out / "sensitivity.md").write_text("\n".join(md), encoding="utf-8")
-    return {"md": out / "sensitivity.md", "csv": out / "sobol.csv", "png": out / "sobol.png", "failed": failed,
-            "table": table, "status": status}
+    return SensitivityReport(out / "sensitivity.md", out / "sobol.csv", out / "sobol.png",
+                             MappingProxyType({"status_uncertainty": out / "status_uncertainty.csv"}), failed,
+                             indices=table, status=status)
 
 
 def _names(rows: pd.DataFrame) -> str:

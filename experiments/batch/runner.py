@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -155,7 +156,36 @@ def _tables(task: Task, res: Results) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def run_task(task: Task) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TaskResult:
+    """What a worker sends back for one task: its tables encoded as Parquet and the status of each run."""
+
+    task_id: str  # the task's name (`Task.task_id`): the store's part folder
+    parts: Mapping[str, bytes]  # table name -> Parquet bytes (influence, status, trade, outcomes, parameters, runs)
+    runs: pd.DataFrame  # one row per run of the task, column `status`: "done" or "failed"
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """What `run_experiment` returns: the batch's counts, this session's figures, and the full manifest (the
+    document written to manifest.json)."""
+
+    folder: Path  # the batch folder
+    experiment: str  # the experiment's name
+    design_points: int  # design points (scenario x sample)
+    replicates: int  # replicates per design point
+    runs_total: int  # design points x replicates
+    runs_done: int  # runs finished without error, over every session
+    runs_failed: int  # runs that failed (tracebacks in the run table), over every session
+    runs_run: int  # runs run by this session
+    wall_time_s: float  # this session's wall time (s)
+    runs_per_s: float | None  # this session's runs per second (runs/s); None when no time passed
+    chunk: int  # runs per task in this session (`chunk_size`)
+    tasks_redone: tuple[str, ...]  # tasks committed but not whole when this session started, run again
+    manifest: Mapping[str, Any]  # the manifest as written to manifest.json
+
+
+def run_task(task: Task) -> TaskResult:
     """Run a task; if the chunk fails, run its replicates one by one so that only failing runs are lost."""
     t0 = time.perf_counter()
     pieces: list[dict[str, pd.DataFrame]] = []
@@ -190,7 +220,7 @@ def run_task(task: Task) -> dict[str, Any]:
         "error": [status[i] or "" for i in everyone], "task": task.task_id,
         "seconds": seconds / len(task.runs)})
     parts = {name: _parquet_bytes(df) for name, df in tables.items() if len(df) or name == "runs"}
-    return {"task_id": task.task_id, "parts": parts, "runs": tables["runs"][["status"]]}
+    return TaskResult(task.task_id, parts, tables["runs"][["status"]])
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -330,8 +360,8 @@ def check_experiment_size(exp: Experiment, jobs: int = 1, engine: str = "local",
 
 def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str = "local",
                    scheduler: str | None = None, resume: bool = False, force: bool = False,
-                   progress: bool = True, executor: Executor | None = None) -> dict[str, Any]:
-    """Run (or resume) an experiment into `out`; returns the final manifest. An `executor` passed in (e.g. a
+                   progress: bool = True, executor: Executor | None = None) -> BatchRun:
+    """Run (or resume) an experiment into `out`; returns its counts and the final manifest. An `executor` passed in (e.g. a
     process pool started early by the command line) is used and shut down at the end. A batch too large for this
     machine (`check_experiment_size`) raises ScenarioError before the folder is touched."""
     store = Store(out)
@@ -358,7 +388,7 @@ def run_experiment(exp: Experiment, out: str | Path, jobs: int = 1, engine: str 
 
 
 def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: int, scheduler: str | None,
-         resume: bool, progress: bool) -> dict[str, Any]:
+         resume: bool, progress: bool) -> BatchRun:
     started = dt.datetime.now(dt.UTC)
     manifest: dict[str, Any] = {}
     if resume and (store.root / "manifest.json").exists():
@@ -403,8 +433,8 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 result = fut.result()
-                store.write_task(result["task_id"], result["parts"])
-                runs = result["runs"]
+                store.write_task(result.task_id, result.parts)
+                runs = result.runs
                 n_new += len(runs)
                 failed += int((runs["status"] == "failed").sum())
                 bar.update(len(runs))
@@ -422,4 +452,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
                      "start": manifest["sessions"][0]["start"], "end": manifest["sessions"][-1]["end"],
                      "runs_per_s": manifest["sessions"][-1]["runs_per_s"]})
     store.write_json("manifest.json", manifest)
-    return manifest
+    session = manifest["sessions"][-1]
+    return BatchRun(store.root, exp.name, manifest["design_points"], manifest["replicates"], manifest["runs_total"],
+                    manifest["runs_done"], manifest["runs_failed"], session["runs_run"], session["wall_time_s"],
+                    session["runs_per_s"], session["chunk"], tuple(session["tasks_redone"]), manifest)

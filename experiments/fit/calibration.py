@@ -65,9 +65,54 @@ def observed_start_hazards(scenario: Scenario, runs: int, seed: int | None, keys
     return 1 - (1 - down) ** (1 / m.dt), 1 - (1 - up) ** (1 / m.dt)
 
 
+@dataclass(frozen=True)
+class BlankSlate:
+    """The pattern a blank-slate simulation settles into (`simulate_blank_slate`): the modal status of every state
+    in the five institutions against the observed one. Statuses: 0 none, 1 partial, 2 member (-1: not observed)."""
+
+    states: tuple[str, ...]  # the states, in the rows of the arrays
+    formats: tuple[str, ...]  # the five institutions, in the columns (INSTITUTIONS)
+    predicted: np.ndarray  # (S, 5) modal status over the window and all runs
+    observed: np.ndarray  # (S, 5) observed status in the scenario's data year
+    share: np.ndarray  # (S, 5, 3) share of periods x runs at each status (0-1)
+    matched: int  # cells where predicted == observed (of 25)
+    settled: bool  # the modal pattern of the window's two halves is the same
+    changed_cells_between_half_windows: int  # cells whose modal status differs between the two halves
+    hazard_down_per_year: float | None  # exit hazard from member, from the observed pattern (per year); None: not run
+    hazard_up_per_year: float | None  # join hazard from none, from the observed pattern (per year); None: not run
+
+
+@dataclass(frozen=True)
+class Backcast:
+    """A backcast run (`backcast`) from 2017Q3: the region's turnover with each power and the 2022 status pattern.
+    Turnover in US$ bn/year; statuses 0 none, 1 partial, 2 member."""
+
+    dates: tuple[str, ...]  # ISO date of every recorded period
+    region_turnover: np.ndarray  # (T, R, P) the region's goods turnover with each power (US$ bn/year)
+    powers: tuple[str, ...]  # the powers, in the last axis of region_turnover
+    changes: tuple[tuple[str, str, int, int, float], ...]  # (state, format, 2017 status, 2022 status, share of runs
+    #                                                        at the 2022 status) of each cell that changed
+    changes_reached: int  # changed cells reached by >= 50% of runs at 2022Q4
+    changes_total: int  # cells whose status changed 2017-2022
+    cells_kept: int  # unchanged cells kept by >= 80% of runs
+    cells_unchanged_total: int  # cells whose status did not change 2017-2022
+    persistence_matched: int  # 2022 cells matched by the 2017 pattern (the persistence benchmark)
+    share: np.ndarray  # (S, 5, 3) share of runs at each status at 2022Q4 (0-1)
+    rus_2021: float  # median region-Russia turnover, mid-2021 (US$ bn/year)
+    rus_2022: float  # median region-Russia turnover, mid-2022 (US$ bn/year)
+    chn_2022: float  # median region-China turnover, mid-2022 (US$ bn/year)
+    start_rus: float  # region-Russia turnover at the start (US$ bn/year)
+    start_chn: float  # region-China turnover at the start (US$ bn/year)
+    status_matched: int  # 2022 cells where the modal status at 2022Q4 is the observed one (of 25)
+    predicted: np.ndarray  # (S, 5) modal status at 2022Q4
+    observed: np.ndarray  # (S, 5) observed 2022 status
+    t21: int  # the step of mid-2021
+    t22: int  # the step of mid-2022
+
+
 def simulate_blank_slate(scenario: Scenario, runs: int = 32, steps: int = 120, window: int = 40,
                          seed: int | None = None, keys: list[str] | None = None,
-                         X: np.ndarray | None = None, hazards: bool = True) -> dict[str, Any]:
+                         X: np.ndarray | None = None, hazards: bool = True) -> BlankSlate:
     """Simulate from a blank slate and return the modal status over the last `window` periods and all runs of
     every state in the five institutions, the observed pattern, and a settling diagnostic. With parameter vectors
     X (rows, columns `keys`), every vector gets `runs` runs and the modal status is taken over all of them (the
@@ -84,15 +129,16 @@ def simulate_blank_slate(scenario: Scenario, runs: int = 32, steps: int = 120, w
     late = np.stack([(st[half:] == k).sum(axis=(0, 1)) for k in range(3)], axis=-1).argmax(axis=-1)
     observed = observed_cells(m.states, m.formats, int(sc.raw["data_year"]))
     down, up = observed_start_hazards(scenario, runs, seed, keys, X) if hazards else (None, None)
-    return {"states": list(m.states), "formats": list(INSTITUTIONS), "predicted": modal, "observed": observed,
-            "share": counts / counts.sum(axis=-1, keepdims=True), "matched": int((modal == observed).sum()),
-            "settled": bool((early == late).all()), "changed_cells_between_half_windows": int((early != late).sum()),
-            "hazard_down_per_year": None if down is None else float(np.mean(down)),
-            "hazard_up_per_year": None if up is None else float(np.mean(up))}
+    return BlankSlate(states=tuple(m.states), formats=tuple(INSTITUTIONS), predicted=modal, observed=observed,
+                      share=counts / counts.sum(axis=-1, keepdims=True), matched=int((modal == observed).sum()),
+                      settled=bool((early == late).all()),
+                      changed_cells_between_half_windows=int((early != late).sum()),
+                      hazard_down_per_year=None if down is None else float(np.mean(down)),
+                      hazard_up_per_year=None if up is None else float(np.mean(up)))
 
 
 def backcast(scenario: Scenario, runs: int = 32, seed: int | None = None, keys: list[str] | None = None,
-             X: np.ndarray | None = None) -> dict[str, Any]:
+             X: np.ndarray | None = None) -> Backcast:
     """Run a backcast scenario (2017Q3 start) and read the region's turnover with Russia and China at 2021 and
     2022 mid-year, and the modal 2022 status pattern (with parameter vectors X: `runs` runs of each, pooled)."""
     m = RunSet.vectors(scenario, keys, X, runs, seed).model().run()
@@ -111,17 +157,17 @@ def backcast(scenario: Scenario, runs: int = 32, seed: int | None = None, keys: 
     reached = np.take_along_axis(share, observed[..., None], axis=-1)[..., 0]  # share of runs at the 2022 status
     kept = np.take_along_axis(share, start[..., None], axis=-1)[..., 0]  # share of runs still at the 2017 status
     dates = [sc.date_of(t).isoformat() for t in range(m.recorder.periods)]
-    return {"dates": dates, "region_turnover": region, "powers": list(m.powers),
-            "changes": [(m.states[i], INSTITUTIONS[j], int(start[i, j]), int(observed[i, j]), float(reached[i, j]))
-                        for i, j in zip(*np.nonzero(changed), strict=True)],
-            "changes_reached": int((reached[changed] >= 0.5).sum()), "changes_total": int(changed.sum()),
-            "cells_kept": int((kept[~changed] >= 0.8).sum()), "cells_unchanged_total": int((~changed).sum()),
-            "persistence_matched": int((start == observed).sum()),
-            "share": share,
-            "rus_2021": float(np.median(region[t21, :, rus])), "rus_2022": float(np.median(region[t22, :, rus])),
-            "chn_2022": float(np.median(region[t22, :, chn])), "start_rus": float(region[0, 0, rus]),
-            "start_chn": float(region[0, 0, chn]), "status_matched": int((modal == observed).sum()),
-            "predicted": modal, "observed": observed, "t21": t21, "t22": t22}
+    return Backcast(
+        dates=tuple(dates), region_turnover=region, powers=tuple(m.powers),
+        changes=tuple((m.states[i], INSTITUTIONS[j], int(start[i, j]), int(observed[i, j]), float(reached[i, j]))
+                      for i, j in zip(*np.nonzero(changed), strict=True)),
+        changes_reached=int((reached[changed] >= 0.5).sum()), changes_total=int(changed.sum()),
+        cells_kept=int((kept[~changed] >= 0.8).sum()), cells_unchanged_total=int((~changed).sum()),
+        persistence_matched=int((start == observed).sum()), share=share,
+        rus_2021=float(np.median(region[t21, :, rus])), rus_2022=float(np.median(region[t22, :, rus])),
+        chn_2022=float(np.median(region[t22, :, chn])), start_rus=float(region[0, 0, rus]),
+        start_chn=float(region[0, 0, chn]), status_matched=int((modal == observed).sum()),
+        predicted=modal, observed=observed, t21=t21, t22=t22)
 
 
 def china_target_2022() -> tuple[float, list[str]]:
@@ -160,12 +206,12 @@ def targets() -> Mapping[str, float]:
     return MappingProxyType({"rus_2022": 42.0, "chn_2022": round(china_target_2022()[0], 2), "rus_2021": 37.1})
 
 
-def backcast_errors(result: dict[str, Any]) -> dict[str, float]:
+def backcast_errors(result: Backcast) -> dict[str, float]:
     """Relative errors (model - observed) / observed of the backcast's turnover."""
     t = targets()
-    return {"backcast_error_rus": (result["rus_2022"] - t["rus_2022"]) / t["rus_2022"],
-            "backcast_error_chn": (result["chn_2022"] - t["chn_2022"]) / t["chn_2022"],
-            "backcast_error_rus_2021": (result["rus_2021"] - t["rus_2021"]) / t["rus_2021"]}
+    return {"backcast_error_rus": (result.rus_2022 - t["rus_2022"]) / t["rus_2022"],
+            "backcast_error_chn": (result.chn_2022 - t["chn_2022"]) / t["chn_2022"],
+            "backcast_error_rus_2021": (result.rus_2021 - t["rus_2021"]) / t["rus_2021"]}
 
 
 @dataclass
@@ -282,7 +328,7 @@ def write_calibrated(path: Path, base_rel: str, name: str, values: dict[str, Any
 
 
 def fit_choice(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int, runs: int,
-               say: Any = print, refine_iter: int = 40) -> tuple[Fit, dict[str, float], dict[str, Any]]:
+               say: Any = print, refine_iter: int = 40) -> tuple[Fit, dict[str, float], BlankSlate]:
     """The alignment fit on one scenario's start year: differential evolution on the stand-in, refined by
     differential evolution on the simulated model, then the candidate (refined, stand-in best and near-best)
     with the best simulated objective (`simulated_scores`, `runs` runs each)."""
@@ -298,9 +344,22 @@ def fit_choice(scenario: Scenario, seed: int, maxiter: int, popsize: int, candid
     return fit, overrides(fit.keys, best_x), best
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """What `calibrate` fitted and wrote: the 2022 fit (for projections) and the 2017 fit (for the backcast)."""
+
+    values: dict[str, float]  # the 2022 fit: dotted key -> fitted value (choice parameters and trade elasticity)
+    values_2017: dict[str, float]  # the 2017 fit: dotted key -> fitted value (choice parameters only)
+    stats: dict[str, Any]  # the 2022 fit's statistics, as in the header of the calibrated scenario file
+    scenario: Path  # the calibrated scenario file of the 2022 fit (`out`)
+    scenario_2017: Path  # the calibrated scenario file of the 2017 fit (`<out>_2017.yaml`)
+    near_best: Path  # CSV of the 2022 fit's near-best vectors (runs with parameter uncertainty draw from it)
+    near_best_2017: Path  # CSV of the 2017 fit's near-best vectors
+
+
 @writes_folder("out", parent=True)  # one writer of the scenarios folder: a second is refused at once
 def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int = 1, maxiter: int = 40,
-              popsize: int = 10, candidates: int = 12, runs: int = 32, progress: bool = True) -> dict[str, Any]:
+              popsize: int = 10, candidates: int = 12, runs: int = 32, progress: bool = True) -> Calibration:
     """Two separate fits (docs/ODD.md 9). The 2022 fit (alignment on the 2022 pattern and the record to 2022;
     the trade elasticity on the 2017-2022 backcast) is written to `out` and used for projections. The 2017 fit
     (alignment on the 2017 pattern and the record to mid-2017 only; no trade data after 2017, so the gravity
@@ -319,20 +378,20 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     out.parent.mkdir(parents=True, exist_ok=True)
     say("2017 fit: alignment on the 2017 pattern and the record to mid-2017")
     fit17, choice17, sim17 = fit_choice(backcast_scenario, seed, maxiter, popsize, candidates, runs, say)
-    say(f"  simulated: {sim17['matched']}/25 cells of 2017")
+    say(f"  simulated: {sim17.matched}/25 cells of 2017")
     out17 = out.with_name(out.stem + "_2017.yaml")
     near17 = out.with_name(out.stem + "_2017_near_best.csv")
     pd.DataFrame(fit17.near_best(tolerance_cells=1, limit=32, seed=seed), columns=fit17.keys).to_csv(near17, index=False)
     # runs of the backcast that draw their behaviour draw it from the 2017 fit's own near-best set (not the 2022
     # one, which has seen 2017-2022 and carries the 2022 trade elasticity)
     write_calibrated(out17, "baseline.yaml", "calibrated_2017", {**choice17, "uncertainty.behaviour.file": near17.name}, {
-        "blank_slate_cells_matched_2017": sim17["matched"], "seed": seed, "data": "2017 pattern, record to 2017-07"})
+        "blank_slate_cells_matched_2017": sim17.matched, "seed": seed, "data": "2017 pattern, record to 2017-07"})
     say("2022 fit: alignment on the 2022 pattern and the record to 2022")
     fit, choice, sim = fit_choice(base, seed, maxiter, popsize, candidates, runs, say)
-    say(f"  simulated: {sim['matched']}/25 cells; fitting the trade elasticity on 2017-2022 trade")
+    say(f"  simulated: {sim.matched}/25 cells; fitting the trade elasticity on 2017-2022 trade")
     trade, err = fit_trade(backcast_scenario.with_overrides(choice), seed=seed)
     values = {**choice, **trade}
-    stats = {"blank_slate_cells_matched_simulated": sim["matched"], "surrogate_cells": fit.surrogate_cells,
+    stats = {"blank_slate_cells_matched_simulated": sim.matched, "surrogate_cells": fit.surrogate_cells,
              "evaluations": len(fit.history), "seed": seed, **{k: round(v, 4) for k, v in err.items()}}
     write_calibrated(out, "baseline.yaml", "calibrated", values, stats)
     table = pd.DataFrame(fit.near_best(tolerance_cells=1, limit=32, seed=seed), columns=fit.keys)
@@ -341,4 +400,4 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     near_path = out.with_name(out.stem + "_near_best.csv")
     table.to_csv(near_path, index=False)
     say(f"wrote {out}, {out17}, {near_path} ({len(table)} near-best vectors) and {near17}")
-    return {"values": values, "values_2017": choice17, "stats": stats, "near_best": near_path, "near_best_2017": near17}
+    return Calibration(values, choice17, stats, out, out17, near_path, near17)

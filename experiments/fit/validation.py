@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from .calibration import (
     CHOICE_PARAMETERS,
     INSTITUTIONS,
     TRADE_PARAMETERS,
+    Backcast,
     backcast,
     backcast_errors,
     china_target_2022,
@@ -41,12 +44,57 @@ ROOT = SCENARIOS.parent  # the checkout, or the installed package: shipped files
 LEVEL = np.array(["none", "partial", "member"])
 
 
+@dataclass(frozen=True)
+class NullRule:
+    """The null rule's prediction (`null_rule`) against the observed pattern; statuses 0 none, 1 partial, 2 member."""
+
+    predicted: np.ndarray  # (S, 5) the rule's status of every state in the five institutions
+    observed: np.ndarray  # (S, 5) the observed status in the scenario's data year
+    matched: int  # cells where predicted == observed (of 25)
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """Leave-one-state-out prediction (`leave_one_out`): each state's cells predicted by a fit on the other four."""
+
+    predicted: np.ndarray  # (S, 5) each state's cells predicted by its fold's best vector
+    observed: np.ndarray  # (S, 5) the observed status
+    matched: int  # cells where predicted == observed (of 25)
+    predicted_ensemble: np.ndarray  # (S, 5) predicted by each fold's near-best set, runs pooled
+    matched_ensemble: int  # cells where predicted_ensemble == observed (of 25)
+    folds: list[dict[str, Any]]  # per left-out state: cells matched in training and test, near-best vectors
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate` returns: the headline scores as typed fields and every score as written to validation.json
+    (`scores`). Cells are of the 25 state x institution cells; errors are relative, (model - observed) / observed."""
+
+    blank_slate_cells_matched: int  # blank-slate modal cells matched (target 24)
+    null_rule_cells_matched: int  # cells the null rule matches (no fit)
+    leave_one_out_cells_matched: int  # left-out states' cells matched (target 21)
+    backcast_error_rus: float  # relative error of region-Russia turnover 2022 (target within 0.10)
+    backcast_error_chn: float  # relative error of region-China turnover 2022 (target within 0.10)
+    backcast_naive_error_rus: float  # the naive benchmark's relative error, Russia 2022
+    backcast_naive_error_chn: float  # the naive benchmark's relative error, China 2022
+    backcast_changes_reached: int  # 2017-2022 status changes reached by >= 50% of runs (target 3)
+    backcast_changes_total: int  # 2017-2022 status changes observed
+    backcast_cells_kept: int  # unchanged cells kept by >= 80% of runs (target 22)
+    backcast_cells_unchanged_total: int  # cells unchanged 2017-2022
+    scores: Mapping[str, Any]  # every score, as written to validation.json
+
+    @classmethod
+    def of(cls, scores: Mapping[str, Any]) -> Validation:
+        """The headline fields read from the scores of validation.json."""
+        return cls(**{f.name: scores[f.name] for f in fields(cls) if f.name != "scores"}, scores=scores)
+
+
 def _get(raw: dict, key: str) -> float:
     return float(keypaths.get(raw, key))
 
 
 def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int,
-                  runs: int, refine_iter: int = 12, ensemble_runs: int = 8) -> dict[str, Any]:
+                  runs: int, refine_iter: int = 12, ensemble_runs: int = 8) -> LeaveOneOut:
     """For each state: fit the choice parameters on the other four states' cells by the calibration's procedure
     (the stand-in, then differential evolution on the simulated model, smaller budgets), keep the candidate with
     the best simulated objective on the four (as the calibration picks), and predict the left-out state's five
@@ -66,19 +114,18 @@ def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, can
         # the candidate with the best simulated objective on the four training states (as the calibration picks)
         x = pool[int(np.argmax(simulated_scores(scenario, fit.keys, pool, runs=runs, seed=seed, states=train)))]
         best = simulate_blank_slate(scenario.with_overrides(overrides(fit.keys, x)), runs=runs, seed=seed, hazards=False)
-        best_train = int((best["predicted"][train] == best["observed"][train]).sum())
-        predicted[s] = best["predicted"][s]
-        observed = best["observed"]
+        best_train = int((best.predicted[train] == best.observed[train]).sum())
+        predicted[s] = best.predicted[s]
+        observed = best.observed
         near = fit.near_best(tolerance_cells=1, limit=32, seed=seed)
         ens = simulate_blank_slate(scenario, runs=ensemble_runs, seed=seed, keys=fit.keys, X=near, hazards=False)
-        predicted_ens[s] = ens["predicted"][s]
+        predicted_ens[s] = ens.predicted[s]
         folds.append({"state": scenario.states[s], "train_cells_matched": best_train,
-                      "test_cells_matched": int((best["predicted"][s] == best["observed"][s]).sum()),
+                      "test_cells_matched": int((best.predicted[s] == best.observed[s]).sum()),
                       "near_best_vectors": len(near),
-                      "test_cells_matched_ensemble": int((ens["predicted"][s] == ens["observed"][s]).sum())})
-    return {"predicted": predicted, "observed": observed, "matched": int((predicted == observed).sum()),
-            "predicted_ensemble": predicted_ens, "matched_ensemble": int((predicted_ens == observed).sum()),
-            "folds": folds}
+                      "test_cells_matched_ensemble": int((ens.predicted[s] == ens.observed[s]).sum())})
+    return LeaveOneOut(predicted, observed, int((predicted == observed).sum()), predicted_ens,
+                       int((predicted_ens == observed).sum()), folds)
 
 
 def behaviour_set(scenario: Scenario) -> tuple[list[str], np.ndarray] | None:
@@ -108,7 +155,7 @@ def robustness(scenario: Scenario, bc: Scenario, runs: int, seed: int, keys: tup
             except Exception:  # noqa: BLE001 - a +20% value may leave the allowed range
                 row[f"cells_{label}"] = None
                 continue
-            row[f"cells_{label}"] = simulate_blank_slate(sc, runs=runs, seed=seed, hazards=False)["matched"]
+            row[f"cells_{label}"] = simulate_blank_slate(sc, runs=runs, seed=seed, hazards=False).matched
             if key.startswith("parameters.trade"):
                 err = backcast_errors(backcast(bc.with_overrides({key: v * f}), runs=runs, seed=seed))
                 row[f"rus_err_{label}"] = round(err["backcast_error_rus"], 3)
@@ -182,7 +229,7 @@ def explain(scenario: Scenario, state: str, fmt: str) -> tuple[str, np.ndarray, 
     return text, np.array(v, dtype=float), leave / join if join > 0 else float("inf")
 
 
-def null_rule(scenario: Scenario) -> dict[str, Any]:
+def null_rule(scenario: Scenario) -> NullRule:
     """The rule with no behaviour in it (docs/ODD.md 9): member wherever eligible unless the state's doctrine
     penalises an obligation of the format; none otherwise."""
     m = GreatGameModel(scenario, runs=1)
@@ -190,14 +237,14 @@ def null_rule(scenario: Scenario) -> dict[str, Any]:
     penalty = np.einsum("fo,so->sf", m.fmt.obligations[0], m.p.doctrine_penalty[0][m.state.doctrine])
     predicted = np.where(m.structure.allowed[..., 2] & (penalty <= 0), 2, 0)[:, cols]
     observed = observed_cells(m.states, m.formats, int(scenario.raw["data_year"]))
-    return {"predicted": predicted, "observed": observed, "matched": int((predicted == observed).sum())}
+    return NullRule(predicted, observed, int((predicted == observed).sum()))
 
 
-def naive_backcast(scenario: Scenario, result: dict[str, Any]) -> dict[str, float]:
+def naive_backcast(scenario: Scenario, result: Backcast) -> dict[str, float]:
     """The naive benchmark: the 2017 turnover of each state grown at the state's 2017-vintage forecast GDP growth
     to mid-2022; relative errors against the observed 2022 totals."""
     m = GreatGameModel(scenario, runs=1)
-    years = result["t22"] * m.dt
+    years = result.t22 * m.dt
     fund = m.structure.fundamentals
     grown = fund.turnover_usd_bn * ((1 + fund.gdp_growth_per_year) ** years)[:, None]
     rus, chn = grown[:, m.powers.index("RUS")].sum(), grown[:, m.powers.index("CHN")].sum()
@@ -252,19 +299,19 @@ def _cells_table(states: list[str], predicted: np.ndarray, observed: np.ndarray)
     return "\n".join(lines)
 
 
-def backcast_plot(result: dict[str, Any], path: Path) -> Path:
-    x = pd.to_datetime(result["dates"])
+def backcast_plot(result: Backcast, path: Path) -> Path:
+    x = pd.to_datetime(list(result.dates))
     fig = Figure(figsize=(8, 4.5), dpi=120)
     ax = fig.subplots()
     colours = {p: colour_of(p) for p in ("RUS", "CHN")}  # the house colours
     for p in ("RUS", "CHN"):
-        j = result["powers"].index(p)
-        m = result["region_turnover"][:, :, j]
+        j = result.powers.index(p)
+        m = result.region_turnover[:, :, j]
         q = np.quantile(m, [0.05, 0.5, 0.95], axis=1)
         ax.fill_between(x, q[0], q[2], color=colours[p], alpha=0.2, linewidth=0)
         ax.plot(x, q[1], color=colours[p], label=f"model: region-{p} turnover (median, 90% band)")
-    obs = [("2017-07-01", result["start_rus"], "RUS"), ("2021-07-01", targets()["rus_2021"], "RUS"),
-           ("2022-07-01", targets()["rus_2022"], "RUS"), ("2017-07-01", result["start_chn"], "CHN"),
+    obs = [("2017-07-01", result.start_rus, "RUS"), ("2021-07-01", targets()["rus_2021"], "RUS"),
+           ("2022-07-01", targets()["rus_2022"], "RUS"), ("2017-07-01", result.start_chn, "CHN"),
            ("2022-07-01", targets()["chn_2022"], "CHN")]
     for d, v, p in obs:
         ax.plot(pd.Timestamp(d), v, "o", color=colours[p], markeredgecolor="black")
@@ -280,8 +327,9 @@ def backcast_plot(result: dict[str, Any], path: Path) -> Path:
 
 @writes_report("out_dir")  # one writer per folder: a second is refused at once
 def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backcast_path: str | Path | None = None,
-             quick: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Run every check and write validation.json, validation.md and backcast.png into out_dir."""
+             quick: bool = False, progress: bool = True) -> Validation:
+    """Run every check and write validation.json, validation.md and backcast.png into out_dir; return the headline
+    scores and every score written to validation.json."""
     t0 = time.perf_counter()
     out = Path(out_dir)
 
@@ -311,12 +359,12 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
                                     hazards=False)
     blank_ens = (simulate_blank_slate(sc, runs=ens_runs, seed=seed, keys=ens22[0], X=ens22[1], hazards=False)
                  if ens22 else None)
-    say(f"  null rule {null['matched']}/25, model {blank['matched']}/25 cells "
-        f"(near-best set: {blank_ens['matched'] if blank_ens else '-'}/25); leave-one-state-out fits")
+    say(f"  null rule {null.matched}/25, model {blank.matched}/25 cells "
+        f"(near-best set: {blank_ens.matched if blank_ens else '-'}/25); leave-one-state-out fits")
     loo = leave_one_out(sc, seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
                         candidates=3 if quick else 6, runs=runs, refine_iter=2 if quick else 12,
                         ensemble_runs=ens_runs)
-    say(f"  {loo['matched']}/25 cells (near-best sets: {loo['matched_ensemble']}/25); backcast 2017-2022 "
+    say(f"  {loo.matched}/25 cells (near-best sets: {loo.matched_ensemble}/25); backcast 2017-2022 "
         "(2017 fit, no status events)")
     bres = backcast(bc, runs=runs, seed=seed)
     err = backcast_errors(bres)
@@ -330,38 +378,38 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     mor = morris(sc, trajectories=4 if quick else 8, runs=8 if quick else 16, seed=seed)
     backcast_plot(bres, out / "backcast.png")
     result = {
-        "blank_slate_cells_matched": blank["matched"], "null_rule_cells_matched": null["matched"],
-        "leave_one_out_cells_matched": loo["matched"],
+        "blank_slate_cells_matched": blank.matched, "null_rule_cells_matched": null.matched,
+        "leave_one_out_cells_matched": loo.matched,
         "backcast_error_rus": round(err["backcast_error_rus"], 4), "backcast_error_chn": round(err["backcast_error_chn"], 4),
         "backcast_naive_error_rus": round(naive["backcast_naive_error_rus"], 4),
         "backcast_naive_error_chn": round(naive["backcast_naive_error_chn"], 4),
         "backcast_error_rus_2021": round(err["backcast_error_rus_2021"], 4),
-        "backcast_changes_reached": bres["changes_reached"], "backcast_changes_total": bres["changes_total"],
-        "backcast_cells_kept": bres["cells_kept"], "backcast_cells_unchanged_total": bres["cells_unchanged_total"],
-        "backcast_status_cells_matched": bres["status_matched"], "persistence_cells_matched": bres["persistence_matched"],
+        "backcast_changes_reached": bres.changes_reached, "backcast_changes_total": bres.changes_total,
+        "backcast_cells_kept": bres.cells_kept, "backcast_cells_unchanged_total": bres.cells_unchanged_total,
+        "backcast_status_cells_matched": bres.status_matched, "persistence_cells_matched": bres.persistence_matched,
         "backcast_changes": [{"state": s, "format": f, "from": LEVEL[a], "to": LEVEL[b], "share_of_runs": round(x, 3)}
-                             for s, f, a, b, x in bres["changes"]],
-        "blank_slate_settled": blank["settled"],
-        "blank_slate_long_run_cells_matched": long_run["matched"], "blank_slate_long_run_settled": long_run["settled"],
+                             for s, f, a, b, x in bres.changes],
+        "blank_slate_settled": blank.settled,
+        "blank_slate_long_run_cells_matched": long_run.matched, "blank_slate_long_run_settled": long_run.settled,
         "ensemble": {
             "runs_per_vector": ens_runs,
             "vectors_2022": 0 if ens22 is None else len(ens22[1]),
             "vectors_2017": 0 if ens17 is None else len(ens17[1]),
-            "blank_slate_cells_matched": blank_ens["matched"] if blank_ens else None,
-            "leave_one_out_cells_matched": loo["matched_ensemble"],
+            "blank_slate_cells_matched": blank_ens.matched if blank_ens else None,
+            "leave_one_out_cells_matched": loo.matched_ensemble,
             "backcast_error_rus": round(err_ens["backcast_error_rus"], 4) if err_ens else None,
             "backcast_error_chn": round(err_ens["backcast_error_chn"], 4) if err_ens else None,
-            "backcast_changes_reached": bres_ens["changes_reached"] if bres_ens else None,
-            "backcast_cells_kept": bres_ens["cells_kept"] if bres_ens else None,
-            "backcast_status_cells_matched": bres_ens["status_matched"] if bres_ens else None,
+            "backcast_changes_reached": bres_ens.changes_reached if bres_ens else None,
+            "backcast_cells_kept": bres_ens.cells_kept if bres_ens else None,
+            "backcast_status_cells_matched": bres_ens.status_matched if bres_ens else None,
         },
-        "hazards_per_year": {"model_down": round(blank["hazard_down_per_year"], 4),
-                             "model_up": round(blank["hazard_up_per_year"], 4),
+        "hazards_per_year": {"model_down": round(blank.hazard_down_per_year, 4),
+                             "model_up": round(blank.hazard_up_per_year, 4),
                              "record_2022_down": round(record["2022"].down_from_member, 4),
                              "record_2022_up": round(record["2022"].up_from_none, 4),
                              "record_2017_down": round(record["2017"].down_from_member, 4),
                              "record_2017_up": round(record["2017"].up_from_none, 4)},
-        "model_turnover_2022": {"RUS": round(bres["rus_2022"], 2), "CHN": round(bres["chn_2022"], 2)},
+        "model_turnover_2022": {"RUS": round(bres.rus_2022, 2), "CHN": round(bres.chn_2022, 2)},
         "observed_turnover_2022": {"RUS": targets()["rus_2022"], "CHN": targets()["chn_2022"]},
         "targets": {"blank_slate_cells_matched": 24, "leave_one_out_cells_matched": 21, "backcast_abs_error": 0.10,
                     "backcast_changes_reached": 3, "backcast_cells_kept": 22},
@@ -370,15 +418,15 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
                       "backcast": "2017 fit: 2017 pattern and record to mid-2017; 2017-vintage forecasts; gravity "
                                   "elasticity a judgement (out of sample for 2017-2022)"},
         "runs_per_check": runs, "quick": quick, "scenario": rel(sc.source), "backcast_scenario": rel(bc.source),
-        "leave_one_out_folds": loo["folds"],
+        "leave_one_out_folds": loo.folds,
     }
     wrong = []
-    for i, s in enumerate(blank["states"]):
+    for i, s in enumerate(blank.states):
         for j, f in enumerate(INSTITUTIONS):
-            if blank["predicted"][i, j] != blank["observed"][i, j]:
+            if blank.predicted[i, j] != blank.observed[i, j]:
                 reason = REASONS.get((s, f), "none documented for this cell.")
                 why, values, ratio = explain(sc, s, f)
-                obs, pred = blank["observed"][i, j], blank["predicted"][i, j]
+                obs, pred = blank.observed[i, j], blank.predicted[i, j]
                 noise = ""
                 if values[pred] < values[obs]:  # the model's own numbers say the predicted level is worth less
                     noise = (f" The predicted level is worth less than the observed one: it comes from choice noise "
@@ -398,22 +446,22 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         f"Scenario `{rel(sc.source)}`, backcast `{rel(bc.source)}`, {runs} runs per check, seed {seed}"
         f"{' (quick mode)' if quick else ''}; {result['wall_time_s']} s.", "",
         "| score | value | target | fitted on |", "|---|---|---|---|",
-        f"| null rule (member wherever eligible unless doctrine penalises) | {null['matched']} / 25 | | no fit |",
-        f"| blank-slate cells matched | {blank['matched']} / 25 | 24 (floor: null + 3) | 2022 pattern: in-sample |",
-        f"| leave-one-state-out cells matched | {loo['matched']} / 25 | 21 (floor: > null) | four states: "
+        f"| null rule (member wherever eligible unless doctrine penalises) | {null.matched} / 25 | | no fit |",
+        f"| blank-slate cells matched | {blank.matched} / 25 | 24 (floor: null + 3) | 2022 pattern: in-sample |",
+        f"| leave-one-state-out cells matched | {loo.matched} / 25 | 21 (floor: > null) | four states: "
         "out of sample |",
         f"| backcast error, Russia 2022 | {err['backcast_error_rus']:+.3f} (naive "
         f"{naive['backcast_naive_error_rus']:+.3f}) | within 0.10 | 2017 fit: out of sample |",
         f"| backcast error, China 2022 | {err['backcast_error_chn']:+.3f} (naive "
         f"{naive['backcast_naive_error_chn']:+.3f}) | within 0.10 | 2017 fit: out of sample |",
-        f"| backcast changes reached by 2022Q4 (>= 50% of runs) | {bres['changes_reached']} / "
-        f"{bres['changes_total']} | 3 | 2017 fit: out of sample |",
-        f"| backcast cells kept (>= 80% of runs) | {bres['cells_kept']} / {bres['cells_unchanged_total']} | 22 | "
+        f"| backcast changes reached by 2022Q4 (>= 50% of runs) | {bres.changes_reached} / "
+        f"{bres.changes_total} | 3 | 2017 fit: out of sample |",
+        f"| backcast cells kept (>= 80% of runs) | {bres.cells_kept} / {bres.cells_unchanged_total} | 22 | "
         "2017 fit: out of sample |",
-        f"| backcast 2022 modal cells matched (persistence: {bres['persistence_matched']}) | "
-        f"{bres['status_matched']} / 25 | > persistence | 2017 fit: out of sample |",
+        f"| backcast 2022 modal cells matched (persistence: {bres.persistence_matched}) | "
+        f"{bres.status_matched} / 25 | > persistence | 2017 fit: out of sample |",
         f"| blank slate, long run ({LONG_RUN_STEPS} quarters, last {LONG_RUN_STEPS // 4}; settled: "
-        f"{long_run['settled']}) | {long_run['matched']} / 25 | | 2022 pattern: in-sample |",
+        f"{long_run.settled}) | {long_run.matched} / 25 | | 2022 pattern: in-sample |",
         f"| exit hazard per year, model / record | {h['model_down']:.4f} / {h['record_2022_down']:.4f} | | record to 2022 |",
         f"| join hazard per year, model / record | {h['model_up']:.4f} / {h['record_2022_up']:.4f} | | record to 2022 |",
         "",
@@ -426,34 +474,34 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "single-fit scores were known, and both are reported.", "",
         "| score | the fit | its near-best set |", "|---|---|---|",
         *[f"| {name} | {a} | {'-' if b is None else b} |" for name, a, b in (
-            ("blank-slate cells matched", blank["matched"], result["ensemble"]["blank_slate_cells_matched"]),
-            ("leave-one-state-out cells matched", loo["matched"], loo["matched_ensemble"]),
+            ("blank-slate cells matched", blank.matched, result["ensemble"]["blank_slate_cells_matched"]),
+            ("leave-one-state-out cells matched", loo.matched, loo.matched_ensemble),
             ("backcast error, Russia 2022", f"{err['backcast_error_rus']:+.3f}",
              None if err_ens is None else f"{err_ens['backcast_error_rus']:+.3f}"),
             ("backcast error, China 2022", f"{err['backcast_error_chn']:+.3f}",
              None if err_ens is None else f"{err_ens['backcast_error_chn']:+.3f}"),
-            ("backcast changes reached", bres["changes_reached"], result["ensemble"]["backcast_changes_reached"]),
-            ("backcast cells kept", bres["cells_kept"], result["ensemble"]["backcast_cells_kept"]),
-            ("backcast 2022 modal cells matched", bres["status_matched"],
+            ("backcast changes reached", bres.changes_reached, result["ensemble"]["backcast_changes_reached"]),
+            ("backcast cells kept", bres.cells_kept, result["ensemble"]["backcast_cells_kept"]),
+            ("backcast 2022 modal cells matched", bres.status_matched,
              result["ensemble"]["backcast_status_cells_matched"]))], "",
         "## Blank-slate alignment", "",
         "From 2022 fundamentals with every status at `none`, "
         f"{runs} runs of 120 quarters; the modal status over the last 40 quarters and all runs "
-        f"(settled: {blank['settled']}). Cells: observed / predicted. The null rule predicts: "
-        + ", ".join(f"{s} {f} {LEVEL[null['predicted'][i, j]]}" for i, s in enumerate(blank["states"])
-                    for j, f in enumerate(INSTITUTIONS) if null["predicted"][i, j] != null["observed"][i, j])
+        f"(settled: {blank.settled}). Cells: observed / predicted. The null rule predicts: "
+        + ", ".join(f"{s} {f} {LEVEL[null.predicted[i, j]]}" for i, s in enumerate(blank.states)
+                    for j, f in enumerate(INSTITUTIONS) if null.predicted[i, j] != null.observed[i, j])
         + " wrongly.", "",
-        _cells_table(blank["states"], blank["predicted"], blank["observed"]), "",
+        _cells_table(blank.states, blank.predicted, blank.observed), "",
         "## Leave one state out", "",
         "The choice parameters are fitted on four states' 20 cells; the fifth state's cells are then predicted by "
         "simulation. Cells: observed / predicted.", "",
-        _cells_table(blank["states"], loo["predicted"], loo["observed"]), "",
-        _table(pd.DataFrame(loo["folds"])), "",
+        _cells_table(blank.states, loo.predicted, loo.observed), "",
+        _table(pd.DataFrame(loo.folds)), "",
         "## Backcast 2017-2022 (out of sample)", "",
-        f"Start 2017Q3 with the 2017 data (region-Russia turnover {bres['start_rus']:.1f}, region-China "
-        f"{bres['start_chn']:.1f} US$ bn), the 2017-vintage GDP forecasts and the 2017 fit; no status is imposed. "
-        f"Model 2022: Russia {bres['rus_2022']:.1f} (observed {targets()['rus_2022']}), China "
-        f"{bres['chn_2022']:.1f} (observed {targets()['chn_2022']}: the China-side customs total on the basis of each "
+        f"Start 2017Q3 with the 2017 data (region-Russia turnover {bres.start_rus:.1f}, region-China "
+        f"{bres.start_chn:.1f} US$ bn), the 2017-vintage GDP forecasts and the 2017 fit; no status is imposed. "
+        f"Model 2022: Russia {bres.rus_2022:.1f} (observed {targets()['rus_2022']}), China "
+        f"{bres.chn_2022:.1f} (observed {targets()['chn_2022']}: the China-side customs total on the basis of each "
         f"state's 2017 start; {'; '.join(china_target_2022()[1]) or 'no replacement'}). The naive benchmark grows "
         "each state's 2017 trade at its 2017-vintage forecast GDP growth.", "", "![backcast](backcast.png)", "",
         "The status changes of 2017-2022:", "", *(bc_changes or ["- none"]), "",
@@ -464,4 +512,4 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     ]
     (out / "validation.md").write_text("\n".join(md), encoding="utf-8")
     say(f"wrote {out}/validation.json and validation.md")
-    return result
+    return Validation.of(result)
