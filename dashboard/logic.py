@@ -164,6 +164,7 @@ class Settings:
         return replace(self, values=kept if value is None else (*kept, (key, float(value))))
 
     def value(self, key: str) -> float | None:
+        """The setting's value for a dotted key, or None when the settings leave it at the scenario's."""
         return dict(self.values).get(key)
 
 
@@ -182,6 +183,7 @@ class Resolved:
 
     @property
     def label(self) -> str:
+        """The scenario's name, marked '(tweaked)' when the settings change it."""
         return self.base.name + (" (tweaked)" if self.overrides else "")
 
 
@@ -327,9 +329,11 @@ class Comparison:
 
     @property
     def powers(self) -> list[str]:
+        """The powers both sides model, in A's order."""
         return [p for p in self.a.powers if p in self.b.powers]
 
     def regional(self, which: str, power: str) -> np.ndarray:
+        """Regional influence (T, R) of `power` on side 'a' or 'b'."""
         res = self.a if which == "a" else self.b
         return res.regional_total[:, :, res.powers.index(power)]  # (T, R)
 
@@ -338,6 +342,7 @@ class Comparison:
         return self.regional("b", power) - self.regional("a", power)
 
     def lead_probabilities(self, leader: str = "CHN", other: str = "RUS") -> tuple[float, float] | None:
+        """P(`leader` ahead of `other` regionally at the horizon) on A and on B; None when either power is not modelled."""
         if not {leader, other} <= set(self.powers):
             return None
         return self.a.probability_leads(leader, other), self.b.probability_leads(leader, other)

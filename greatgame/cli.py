@@ -71,6 +71,7 @@ def parse_set(items: list[str]) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`run`: simulate a scenario, write its tables, manifest and plots, print a summary."""
     from greatgame.model.api import default_folder, run_to_folder
     from greatgame.model.budget import check_run_size
     from greatgame.model.scenario import load_scenario
@@ -104,6 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """`check`: validate a scenario and print it resolved."""
     import yaml
 
     from greatgame.model.scenario import load_scenario
@@ -117,6 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    """`batch`: run an experiment into a Parquet store, then compare its scenarios."""
     from greatgame.experiments.batch.runner import run_experiment
     from greatgame.experiments.batch.spec import load_experiment
     from greatgame.model.api import default_folder
@@ -147,6 +150,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """`compare`: the comparison report of a finished batch."""
     from greatgame.experiments.analysis.compare import compare
     from greatgame.model.yamlio import ScenarioError
 
@@ -160,6 +164,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """`calibrate`: the 2022 and 2017 fits, written as scenario files."""
     from greatgame.experiments.fit.calibration import calibrate
     from greatgame.model.scenario import load_scenario
 
@@ -175,6 +180,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`validate`: every check, validation.json and validation.md."""
     from greatgame.experiments.fit.validation import validate
 
     res = validate(args.out, _scenario(args.scenario), _scenario(args.backcast, "backcast_2017.yaml"), quick=args.quick,
@@ -191,6 +197,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_responsiveness(args: argparse.Namespace) -> int:
+    """`responsiveness`: what every shipped scenario changes against the baseline."""
     from greatgame.experiments.analysis.responsiveness import responsiveness
 
     files = responsiveness(args.out, runs=args.runs, seed=args.seed, progress=not args.quiet)
@@ -199,6 +206,7 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
+    """`levers`: the lever audit of a scenario."""
     from greatgame.experiments.analysis.levers import levers_report
     from greatgame.model.scenario import load_scenario
     from greatgame.model.yamlio import ScenarioError
@@ -214,6 +222,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    """`discover`: PRIM on a finished LHS or Sobol batch."""
     from greatgame.experiments.analysis.discover import discover
     from greatgame.model.yamlio import ScenarioError
 
@@ -242,6 +251,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """`sensitivity`: the Sobol report of a finished Sobol batch."""
     from greatgame.experiments.analysis.sensitivity import sensitivity_report
 
     _note_if_written(args.store)
@@ -252,6 +262,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    """`params`: rewrite (or check) the parameter table of docs/ODD.md section 6."""
     from greatgame.model.declarations import odd_command
     from greatgame.model.yamlio import ScenarioError
 

@@ -7,6 +7,7 @@ import time
 
 import greatgame.experiments.batch.spec
 import greatgame.model.api
+import greatgame.model.ensemble
 import pytest
 from greatgame.experiments.batch.runner import check_experiment_size, run_experiment
 from greatgame.experiments.batch.spec import load_experiment
@@ -62,7 +63,7 @@ def test_ten_million_runs_are_refused_at_once(tmp_path, monkeypatch, capsys):
     def never(*args, **kwargs):
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr(greatgame.model.api, "GreatGameModel", never)
+    monkeypatch.setattr(greatgame.model.ensemble, "GreatGameModel", never)  # every run goes through RunSet.model
     path = tmp_path / "huge.yaml"
     path.write_text(f"extends: {BASE}\nname: huge\nruns: 10000000\n")
     t0 = time.perf_counter()

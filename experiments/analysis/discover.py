@@ -314,6 +314,7 @@ def write_box_files(out: Path, batch: Batch, ranges: dict[str, dict], outcome: s
 
 
 def peeling_figure(res: PrimBox, path: Path) -> Path:
+    """The peeling trajectory (coverage against density of each box, the chosen one marked), written to `path`."""
     tr = res.trajectory
     fig = Figure(figsize=(7, 5), dpi=110)
     ax = fig.subplots()
@@ -338,6 +339,7 @@ def peeling_figure(res: PrimBox, path: Path) -> Path:
 
 
 def scores_figure(scores: pd.Series, design: list[str], path: Path, top: int = 25) -> Path:
+    """The `top` feature scores as horizontal bars, design parameters highlighted, written to `path`."""
     s = scores.head(top)[::-1]
     fig = Figure(figsize=(7.5, 0.28 * len(s) + 1.4), dpi=110)
     ax = fig.subplots()

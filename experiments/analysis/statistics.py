@@ -79,7 +79,7 @@ def paired_difference(x: np.ndarray, y: np.ndarray, binary: bool = False, level:
 
 
 def _student(d: np.ndarray, ok: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, ...]:
-    """mean +- t_{n-1, (1+level)/2} s / sqrt(n) and the two-sided one-sample t-test; s = 0 gives the point interval
+    """Mean +- t_{n-1, (1+level)/2} s / sqrt(n) and the two-sided one-sample t-test; s = 0 gives the point interval
     and p 1 (mean 0) or 0."""
     mean = d.sum(axis=0) / n
     sd = np.sqrt((np.where(ok, d - mean, 0.0) ** 2).sum(axis=0) / (n - 1))

@@ -64,6 +64,7 @@ class SerialExecutor(Executor):
     """Runs each task at submission, in this process (the one-job engine)."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        """Run fn(*args, **kwargs) now; the future holds its result or its exception."""
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))

@@ -67,6 +67,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DesignPoint:
+    """One design point of one scenario: its index, its scenario, its values (key -> value) and its sample and block."""
+
     index: int
     scenario_name: str
     scenario_file: str
@@ -79,6 +81,7 @@ class DesignPoint:
 
     @property
     def overrides(self) -> dict[str, float]:
+        """The values this point sets on its scenario (after any renormalisation)."""
         return self.values if self.applied is None else self.applied
 
     @property
@@ -92,6 +95,8 @@ class DesignPoint:
 
 @dataclass(frozen=True)
 class Experiment:
+    """A validated experiment file: its scenarios, design points, replicates, root seed, outcomes and record."""
+
     name: str
     source: str
     raw: dict
@@ -115,6 +120,7 @@ class Experiment:
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def design_table(self) -> list[dict[str, Any]]:
+        """One row per design point (design, scenario, scenario file, point, block and its values): design.parquet."""
         return [{"design": p.index, "scenario": p.scenario_name, "scenario_file": p.scenario_file,
                  "point": p.point, "block": p.block, **p.values} for p in self.points]
 
@@ -339,5 +345,6 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

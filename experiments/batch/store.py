@@ -98,13 +98,16 @@ class Store:
                                 "continue") from None
 
     def write_json(self, name: str, data: dict) -> None:
+        """Write `data` as indented JSON to ROOT/name, atomically."""
         text = json.dumps(data, indent=2, default=str)
         self._write(self.root / name, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def write_frame(self, path: Path, df: pd.DataFrame) -> None:
+        """Write a table as Parquet to `path`, atomically."""
         self._write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
     def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write bytes to `path`, atomically."""
         self._write(path, lambda tmp: tmp.write_bytes(data))
 
     def write_task(self, task_id: str, parts: dict[str, bytes]) -> None:
@@ -116,6 +119,7 @@ class Store:
 
     # -------------------------------------------------------------- reading
     def committed_tasks(self) -> set[str]:
+        """The tasks whose runs table is written (the last part a task writes)."""
         return {p.stem for p in (self.parts / "runs").glob("*.parquet")}
 
     def task_is_whole(self, task: str) -> bool:
@@ -168,6 +172,7 @@ class Store:
         return ds.dataset([str(f) for f in files], format="parquet").to_table(columns=columns, filter=filter_expr)
 
     def read_json(self, name: str) -> dict:
+        """The JSON document ROOT/name."""
         return json.loads((self.root / name).read_text(encoding="utf-8"))
 
 

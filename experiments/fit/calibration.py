@@ -43,6 +43,7 @@ def fixed(scenario: Scenario) -> Scenario:
 
 
 def overrides(keys: list[str], x: np.ndarray) -> dict[str, float]:
+    """Scenario overrides {key: value} of a parameter vector, rounded to 6 decimals."""
     return {k: float(round(v, 6)) for k, v in zip(keys, x, strict=True)}
 
 
@@ -216,6 +217,8 @@ def backcast_errors(result: Backcast) -> dict[str, float]:
 
 @dataclass
 class Fit:
+    """A stand-in fit: its keys, the best vector, the cells it matches, and every evaluated (vector, cells, score)."""
+
     keys: list[str]
     best: np.ndarray
     surrogate_cells: int

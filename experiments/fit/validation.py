@@ -300,6 +300,7 @@ def _cells_table(states: list[str], predicted: np.ndarray, observed: np.ndarray)
 
 
 def backcast_plot(result: Backcast, path: Path) -> Path:
+    """The backcast's regional influence against the observed 2022 values and the naive forecast, written to `path`."""
     x = pd.to_datetime(list(result.dates))
     fig = Figure(figsize=(8, 4.5), dpi=120)
     ax = fig.subplots()
