@@ -23,6 +23,14 @@ from .conftest import ROOT, SCENARIOS
 TABLES = ("influence", "status", "trade", "outcomes")
 
 
+def finished_batch(folder: Path, name: str, replicates: int, steps: int) -> tuple[Path, Path]:
+    """An experiment of 2 scenarios x `replicates` in tasks of 2 runs, `steps` steps, written in `folder`, and its
+    uninterrupted serial batch in folder/name: (experiment file, batch folder)."""
+    path = write_experiment(folder, replicates=replicates, chunk=2, steps=steps)
+    run_experiment(load_experiment(path), folder / name, progress=False)
+    return path, folder / name
+
+
 def write_experiment(folder: Path, name: str = "exp", replicates: int = 6, chunk: int | None = 3, steps: int = 6,
                      extra: str = "") -> Path:
     """An experiment over two scenarios; `chunk=None` leaves the chunk to the runner."""

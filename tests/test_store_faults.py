@@ -16,16 +16,13 @@ from greatgame.experiments.batch.store import Store
 
 from greatgame.cli import main
 
-from .test_batch import assert_same_data, write_experiment
+from .test_batch import assert_same_data, finished_batch
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """The experiment (2 scenarios x 6 replicates in tasks of 2 runs) and an uninterrupted batch of it."""
-    folder = tmp_path_factory.mktemp("clean")
-    path = write_experiment(folder, replicates=6, chunk=2, steps=4)
-    run_experiment(load_experiment(path), folder / "out", progress=False)
-    return path, folder / "out"
+    return finished_batch(tmp_path_factory.mktemp("clean"), "out", replicates=6, steps=4)
 
 
 def _fail_at(monkeypatch, n: int, code: int) -> list[int]:

@@ -25,7 +25,7 @@ from greatgame.model.lock import LOCK_FILE, claim, writer_of
 from greatgame.cli import main
 
 from .conftest import ROOT
-from .test_batch import assert_same_data, write_experiment
+from .test_batch import assert_same_data, finished_batch, write_experiment
 
 RUN = [sys.executable, str(ROOT / "run.py")]
 TIMEOUT = 180  # seconds: the bound of every wait (the machine may be shared and slow)
@@ -96,10 +96,7 @@ def assert_refused(rc: int, err: str, out: Path, holder: subprocess.Popen, comma
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory):
     """A small batch (2 scenarios x 4 replicates, tasks of 2 runs, 8 steps) and its serial run, the reference."""
-    folder = tmp_path_factory.mktemp("writers")
-    path = write_experiment(folder, replicates=4, chunk=2, steps=8)
-    run_experiment(load_experiment(path), folder / "reference", progress=False)
-    return path, folder / "reference"
+    return finished_batch(tmp_path_factory.mktemp("writers"), "reference", replicates=4, steps=8)
 
 
 @pytest.mark.parametrize("first", ["plain", "--resume", "--force"])
