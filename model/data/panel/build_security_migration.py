@@ -10,8 +10,9 @@ machine with the `fetch` tool (read with `git show COMMIT:path`, nothing is down
 - /work/.mirror/X80110+migration-visualization/repo (commit cb840bd; json/stock.json, UN DESA International Migrant
   Stock 2020 as an origin x destination matrix).
 
-The scattered remittance figures by sending country and the dated military presence are typed in below from the
-stored pages named in each row. Usage: python build_security_migration.py  (writes the CSV next to this file).
+The scattered remittance figures by sending country and the dated military presence are typed in the CSV files of
+inputs/ (security_migration_*.csv, with the state and partner code tables) from the stored pages named in each row.
+Usage: python build_security_migration.py  (writes the CSV next to this file).
 """
 
 import csv
@@ -23,19 +24,16 @@ from pathlib import Path
 OUT = Path(__file__).with_name("security_migration.csv")
 COLUMNS = ["series", "state", "partner", "year", "value", "unit", "basis", "source", "vintage", "note"]
 
-STATES = {
-    "KAZ": "Kazakhstan",
-    "KGZ": "Kyrgyzstan",
-    "TJK": "Tajikistan",
-    "TKM": "Turkmenistan",
-    "UZB": "Uzbekistan",
-    "ARM": "Armenia",
-    "AZE": "Azerbaijan",
-    "BLR": "Belarus",
-    "GEO": "Georgia",
-    "MDA": "Moldova",
-    "UKR": "Ukraine",
-}
+INPUTS = Path(__file__).with_name("inputs")
+
+
+def table(name: str) -> list[dict]:
+    """The rows of one hand-entered input table, inputs/security_migration_<name>.csv, as dicts of strings."""
+    with (INPUTS / f"security_migration_{name}.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+STATES = {r["state"]: r["name"] for r in table("states")}
 
 SIPRI_DIR = "/work/.mirror/360-info+report-arms-trade/repo"
 SIPRI_COMMIT = "e00d2d3"
@@ -44,70 +42,16 @@ WDI_COMMIT = "4ebec5a"
 IMS_DIR = "/work/.mirror/X80110+migration-visualization/repo"
 IMS_COMMIT = "cb840bd"
 
-# SIPRI supplier table codes of the 27 current EU members (SIPRI's own three-letter codes in the file names).
-EU27_SIPRI = {
-    "AST": "Austria",
-    "BEL": "Belgium",
-    "BUL": "Bulgaria",
-    "CRO": "Croatia",
-    "CYP": "Cyprus",
-    "CZR": "Czechia",
-    "DEN": "Denmark",
-    "EST": "Estonia",
-    "FIN": "Finland",
-    "FRA": "France",
-    "FRG": "Germany",
-    "GRE": "Greece",
-    "HUN": "Hungary",
-    "IRE": "Ireland",
-    "ITA": "Italy",
-    "LAT": "Latvia",
-    "LIT": "Lithuania",
-    "LUX": "Luxembourg",
-    "MTA": "Malta",
-    "NET": "Netherlands",
-    "POL": "Poland",
-    "POR": "Portugal",
-    "ROM": "Romania",
-    "SLK": "Slovakia",
-    "SLO": "Slovenia",
-    "SPA": "Spain",
-    "SWE": "Sweden",
-}
-SIPRI_POWERS = {"RUS": "RUS", "CHI": "CHN", "USA": "USA", "TUR": "TUR"}
-
-# UN DESA names as spelled in json/stock.json.
-EU27_UN = [
-    "Austria",
-    "Belgium",
-    "Bulgaria",
-    "Croatia",
-    "Cyprus",
-    "Czechia",
-    "Denmark",
-    "Estonia",
-    "Finland",
-    "France",
-    "Germany",
-    "Greece",
-    "Hungary",
-    "Ireland",
-    "Italy",
-    "Latvia",
-    "Lithuania",
-    "Luxembourg",
-    "Malta",
-    "Netherlands",
-    "Poland",
-    "Portugal",
-    "Romania",
-    "Slovakia",
-    "Slovenia",
-    "Spain",
-    "Sweden",
-]
-IMS_DEST = {"RUS": "Russia", "USA": "United States", "TUR": "Turkey", "KAZ": "Kazakhstan"}
-
+# The 27 current EU members: SIPRI's supplier table codes (its own three-letter codes in the file names) and the UN
+# DESA names as spelled in json/stock.json; the partners with SIPRI's supplier code and the UN DESA destination name.
+EU27 = table("eu27")
+EU27_SIPRI = {r["sipri_code"]: r["sipri_name"] for r in EU27}
+EU27_UN = [r["un_name"] for r in EU27]
+PARTNERS = table("partners")
+SIPRI_POWERS = {r["sipri_code"]: r["partner"] for r in PARTNERS if r["sipri_code"]}
+IMS_DEST = {r["partner"]: r["un_name"] for r in PARTNERS if r["un_name"]}
+# Pages cited by the scattered remittance figures and the dated military presence, by key.
+SOURCES = {r["key"]: r["source"] for r in table("sources")}
 
 def git_show(repo: str, commit: str, path: str) -> str:
     """Return the text of one file of a fetched snapshot."""
@@ -148,11 +92,20 @@ def read_sipri() -> tuple[dict, dict]:
     return tables, names
 
 
+def summed(parts: dict, head: str, lead: str, label: dict, nobody: str) -> tuple[int, str]:
+    """Sum of the cells that list a delivery, with its note: `head`, then each supplier (`label`) and cell, or the zero rule."""
+    parts = {c: v for c, v in parts.items() if v is not None}
+    if not parts:
+        return 0, f"{head}; zero by rule: no {nobody} lists a delivery"
+    return sum(parts.values()), f"{head}; {lead}" + " ".join(f"{label[c]} {v}" for c, v in sorted(parts.items()))
+
+
 def sipri_rows() -> list[dict]:
     """Yearly TIV delivered to each state by RUS, CHN, USA, TUR, EU27 (member sum) and ALL suppliers, 1992-2021."""
     tables, names = read_sipri()
     src_file = "github.com/360-info/report-arms-trade (commit e00d2d3) data/trademap-raw/TIV-Export-{}-1950-2021.csv"
     src_all = "SIPRI Arms Transfers Database via " + src_file.format("*") + f" ({len(tables)} supplier tables)"
+    src_eu = "SIPRI Arms Transfers Database via " + src_file.format("<27 EU members>")
     out = []
     for iso, name in STATES.items():
         for year in range(1992, 2022):
@@ -161,51 +114,24 @@ def sipri_rows() -> list[dict]:
                 note = "SIPRI '0': delivery below 0.5 TIV mn" if cell == 0 else ""
                 if cell is None:
                     note = "zero by rule: no delivery listed in the supplier's full export table for this year"
-                out.append(
-                    row(
-                        "arms_tiv",
-                        iso,
-                        partner,
-                        year,
-                        cell or 0,
-                        "tiv_mn",
-                        "sipri",
-                        "SIPRI Arms Transfers Database via " + src_file.format(scode),
-                        "2022-07",
-                        note,
-                    )
-                )
-            eu_parts = {c: tables[c].get(name, {}).get(year) for c in EU27_SIPRI}
-            eu_parts = {c: v for c, v in eu_parts.items() if v is not None}
-            eu_note = "sum of the 27 current EU members' export tables (rounded cells summed)"
-            if eu_parts:
-                eu_note += "; delivering: " + " ".join(f"{EU27_SIPRI[c]} {v}" for c, v in sorted(eu_parts.items()))
-            else:
-                eu_note += "; zero by rule: no member table lists a delivery"
-            out.append(
-                row(
-                    "arms_tiv",
-                    iso,
-                    "EU",
-                    year,
-                    sum(eu_parts.values()),
-                    "tiv_mn",
-                    "sipri",
-                    "SIPRI Arms Transfers Database via " + src_file.format("<27 EU members>"),
-                    "2022-07",
-                    eu_note,
-                )
+                src = "SIPRI Arms Transfers Database via " + src_file.format(scode)
+                out.append(row("arms_tiv", iso, partner, year, cell or 0, "tiv_mn", "sipri", src, "2022-07", note))
+            eu = summed(
+                {c: tables[c].get(name, {}).get(year) for c in EU27_SIPRI},
+                "sum of the 27 current EU members' export tables (rounded cells summed)",
+                "delivering: ",
+                EU27_SIPRI,
+                "member table",
             )
-            all_parts = {c: t.get(name, {}).get(year) for c, t in tables.items()}
-            all_parts = {c: v for c, v in all_parts.items() if v is not None}
-            all_note = "sum over all supplier tables in the snapshot (rounded cells summed)"
-            if all_parts:
-                all_note += "; " + " ".join(f"{names[c]} {v}" for c, v in sorted(all_parts.items()))
-            else:
-                all_note += "; zero by rule: no supplier table lists a delivery"
-            out.append(
-                row("arms_tiv", iso, "ALL", year, sum(all_parts.values()), "tiv_mn", "sipri", src_all, "2022-07", all_note)
+            every = summed(
+                {c: tb.get(name, {}).get(year) for c, tb in tables.items()},
+                "sum over all supplier tables in the snapshot (rounded cells summed)",
+                "",
+                names,
+                "supplier table",
             )
+            for partner, (value, note), src in (("EU", eu, src_eu), ("ALL", every, src_all)):
+                out.append(row("arms_tiv", iso, partner, year, value, "tiv_mn", "sipri", src, "2022-07", note))
     return out
 
 
@@ -265,49 +191,14 @@ def wdi_rows() -> list[dict]:
 
 
 # ---------------------------------------------------------------- remittances by sending country (scattered)
-NEWS_TJ = "news.tj / Asia-Plus 17 Apr 2018 citing Central Bank of Russia: http://www.news.tj/ru/node/253415"
-UZDAILY = "UzDaily citing Central Bank of Russia report: https://www.uzdaily.com/articles-id-18126.htm"
-EADAILY = "EADaily 18 Apr 2018 citing Central Bank of Russia: https://eadaily.com/ru/ampnews/2018/04/18/perevody-iz-rossii-v-uzbekistan-sostavili-okolo-treti-perevodov-po-sng"  # noqa: E501
-ASIAPLUS = "Asia-Plus Jan 2023 citing RBC and the recipients' central banks: https://asiaplus.news/?p=381860"
-MTS = "money-transfer-system transfers from Russia (gross, not BoP personal remittances)"
-SENDER_ROWS = [
-    ("TJK", 2013, 4155.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    ("TJK", 2014, 3831.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    ("TJK", 2015, 1278.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    ("TJK", 2016, 1929.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    (
-        "TJK",
-        2017,
-        2536.0,
-        "central_bank",
-        NEWS_TJ,
-        "2018-04",
-        MTS + "; Bank of Russia; exceeds WDI total inflow 2017 (different concepts)",
-    ),
-    ("UZB", 2017, 3902.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    ("KGZ", 2017, 2211.0, "central_bank", NEWS_TJ, "2018-04", MTS + "; Bank of Russia"),
-    ("TKM", 2017, 2.0, "central_bank", EADAILY, "2018-04", MTS + "; Bank of Russia; 'US$2 mn'"),
-    ("UZB", 2010, 2845.0, "central_bank", UZDAILY, "2012", MTS + "; Bank of Russia"),
-    ("UZB", 2011, 4262.0, "central_bank", UZDAILY, "2012", MTS + "; Bank of Russia"),
-    ("UZB", 2022, 14500.0, "central_bank", ASIAPLUS, "2023-01", MTS + "; Central Bank of Uzbekistan; 2.6x 2021"),
-    ("KAZ", 2022, 775.4, "central_bank", ASIAPLUS, "2023-01", MTS + "; National Bank of Kazakhstan; 6.8x 2021"),
-    ("GEO", 2021, 411.3, "central_bank", ASIAPLUS, "2023-01", MTS + "; National Bank of Georgia"),
-    (
-        "GEO",
-        2022,
-        2000.0,
-        "central_bank",
-        ASIAPLUS,
-        "2023-01",
-        MTS + "; National Bank of Georgia; 'about 2 billion', almost 5x 2021",
-    ),
-]
-
+# typed in inputs/security_migration_senders.csv (source = a key of SOURCES)
 
 def sender_rows() -> list[dict]:
     """Scattered official figures on transfers from Russia, with their page."""
     return [
-        row("remittances_from_partner_mts", iso, "RUS", y, v, "usd_mn", b, s, vint, n) for iso, y, v, b, s, vint, n in SENDER_ROWS
+        row("remittances_from_partner_mts", r["state"], "RUS", int(r["year"]), r["value"], "usd_mn", r["basis"],
+            SOURCES[r["source"]], r["vintage"], r["note"])
+        for r in table("senders")
     ]
 
 
@@ -376,200 +267,30 @@ def ims_rows() -> list[dict]:
 
 
 # ---------------------------------------------------------------- dated foreign military presence
-P = {
-    "tass201": "TASS 6 Feb 2014: http://tass.com/russia/717945",
-    "atl": "Atlantic Sentinel Jul 2012: https://atlanticsentinel.com/2012/07/russian-tajikistan-base-deal-revealed-prematurely/",  # noqa: E501
-    "rferl2004": "RFE/RL 16 Oct 2004: https://www.rferl.org/a/1055368.html",
-    "kant": "Kremlin 23 Oct 2003: http://en.kremlin.ru/events/president/news/29600",
-    "kant2032": "Air & Space Forces Magazine (Oct 2013): https://www.airandspaceforces.com/russia-plans-increased-presence-at-kyrgyz-base/",  # noqa: E501
-    "baik": "SpaceDaily/AFP 9 Jan 2004: https://www.spacedaily.com/2004/040109151358.forhgci8.html",
-    "baik2": "Moscow Times (Jan 2004): https://www.themoscowtimes.com/archive/cosmodrome-lease-extended-until-2050",
-    "manas": "RFE/RL 3 Jun 2014: https://rferl.org/amp/us-handing-over-key-to-kyrgyz-base/25408141.html",
-    "manas2": "Reuters 6 Mar 2014: https://www.reuters.com/article/us-kyrgyzstan-usa-base-idUSBREA251SA20140306",
-    "k2": "Fox News / Washington Post (30 Jul 2005): https://www.foxnews.com/story/u-s-evicted-from-uzbek-base",
-    "k2b": "Air & Space Forces Magazine (Nov 2005): https://www.airandspaceforces.com/1030bye/",
-    "gyumri": "Caucasian Knot: https://www.eng.kavkaz-uzel.eu/articles/31233",
-    "gyumri2": "PanARMENIAN.Net (2010): http://www.panarmenian.net/eng/world/news/65584/",
-    "geo": "Reuters 13 Nov 2007: https://www.reuters.com/article/us-georgia-russia-bases/russia-closes-last-military-base-in-georgia-idUSL1387605220071113",  # noqa: E501
-    "mda": "Wikipedia, Russian military presence in Transnistria: https://en.wikipedia.org/wiki/Russian_military_presence_in_Transnistria",  # noqa: E501
-    "mda2": "M. Gribincea, moldova.org (Dec 2006): http://www.moldova.org/russian-troops-in-transnistria-a-threat-to-the-security-of-the-republic-of-moldova-20998-eng/",  # noqa: E501
-    "blr": "TASS 5 Jun 2020: https://tass.com/defense/1164433",
-    "blr2": "Interfax 16 Feb 2021: https://interfax.com/newsroom/top-stories/71109/",
-    "gab": "Kremlin (2002 agreement): http://en.kremlin.ru/d/26938",
-    "gab2": "MFA of Azerbaijan (Dec 2012): http://www.mfa.gov.az/en/news/879/1221",
-    "bsf": "RIA Novosti/Sputnik 27 Apr 2010: https://sputnikglobe.com/20100427/158772181.html",
-    "bsf2": "Wikipedia, Black Sea Fleet dispute: https://en.wikipedia.org/wiki/Black_Sea_Fleet_dispute",
-    "chn": "Washington Post (G. Shih) 18 Feb 2019 via Boston Globe: https://www.bostonglobe.com/news/world/2019/02/18/chinese-troops-sit-afghanistan-doorstep/W2G7JWaKfnO7Lwvr3Cyi2M/story.html",  # noqa: E501
-    "chn2": "Taipei Times 30 Oct 2021: https://www.taipeitimes.com/News/world/archives/2021/10/30/2003767032",
-}
-# (state, partner, vintage (date of the newest source), first year present, last year present (None = still present
-#  in 2022), first year of rows, sources, note, basis)
-PRESENCE = [
-    (
-        "TJK",
-        "RUS",
-        "2014-02",
-        1992,
-        None,
-        1992,
-        ["tass201", "atl", "rferl2004"],
-        "201st Motor Rifle Division stationed since before 1992 (first agreement in force 25 May 1993); 201st military "
-        "base formally opened Oct 2004; lease to 2042",
-        "press",
-    ),
-    (
-        "KGZ",
-        "RUS",
-        "2013-10",
-        2003,
-        None,
-        1992,
-        ["kant", "kant2032"],
-        "Kant air base: agreement 22 Sep 2003, opened 23 Oct 2003; agreement to 2032. Other Russian facilities in "
-        "Kyrgyzstan (naval communications, test sites) not coded",
-        "press",
-    ),
-    (
-        "KAZ",
-        "RUS",
-        "2004-01",
-        1994,
-        None,
-        1994,
-        ["baik", "baik2"],
-        "Baikonur cosmodrome leased to Russia since 1994 (20-year lease, extended in Jan 2004 to 2050); a space-launch "
-        "site, not a troop base; 1992-1993 left as a gap (pre-lease status not sourced)",
-        "press",
-    ),
-    (
-        "KGZ",
-        "USA",
-        "2014-06",
-        2001,
-        2014,
-        1992,
-        ["manas", "manas2"],
-        "Manas air base / Transit Center: opened Dec 2001, handed back 3 Jun 2014 (years 2001 and 2014 partly present)",
-        "press",
-    ),
-    (
-        "UZB",
-        "USA",
-        "2005-11",
-        2001,
-        2005,
-        1992,
-        ["k2", "k2b"],
-        "Karshi-Khanabad (K2): used from Oct 2001; eviction notice 29 Jul 2005, last US personnel left Nov 2005",
-        "press",
-    ),
-    (
-        "ARM",
-        "RUS",
-        "2011-06",
-        1992,
-        None,
-        1992,
-        ["gyumri", "gyumri2"],
-        "102nd military base, Gyumri: founded 1 Sep 1994 from the Soviet 127th Motor Rifle Division stationed there; "
-        "1995 treaty (25 years) extended in 2010 to 2044; 1992-1993 coded present (Soviet division remained in place)",
-        "press",
-    ),
-    (
-        "GEO",
-        "RUS",
-        "2007-11",
-        1992,
-        2007,
-        1992,
-        ["geo"],
-        "Soviet-era Russian bases (Akhalkalaki vacated Jun 2007, Batumi handed over 13 Nov 2007). Russian forces in "
-        "Abkhazia and South Ossetia (peacekeepers before 2008, bases after) are not coded",
-        "press",
-    ),
-    (
-        "MDA",
-        "RUS",
-        "2023",
-        1992,
-        None,
-        1992,
-        ["mda", "mda2"],
-        "14th Army / Operational Group of Russian Forces (from 1995) in Transnistria, territory not controlled by "
-        "Chisinau; Cobasna depot guard",
-        "press",
-    ),
-    (
-        "BLR",
-        "RUS",
-        "2021-02",
-        1992,
-        None,
-        1992,
-        ["blr", "blr2"],
-        "43rd Navy communication centre, Vileyka (operating since 1964) and Baranovichi early-warning node (Volga "
-        "radar, operational 2003); agreements of 6 Jan 1995, in force 7 Jun 1996 for 25 years, extension agreed 2021",
-        "press",
-    ),
-    (
-        "AZE",
-        "RUS",
-        "2012-12",
-        1992,
-        2012,
-        1992,
-        ["gab", "gab2"],
-        "Gabala (Daryal) radar: used by Russia after 1991, 10-year lease signed 25 Jan 2002; operation ended 10 Dec 2012",
-        "press",
-    ),
-    (
-        "UKR",
-        "RUS",
-        "2010-04",
-        1992,
-        2013,
-        1992,
-        ["bsf", "bsf2"],
-        "Black Sea Fleet in Sevastopol (1997 treaties, lease to 2017, extended in 2010 to 2042); coded to 2013: from "
-        "2014 Crimea was annexed and the presence is no longer a base on territory Kyiv controls",
-        "press",
-    ),
-    (
-        "TJK",
-        "CHN",
-        "2019-02",
-        2016,
-        None,
-        2016,
-        ["chn", "chn2"],
-        "LOW RELIABILITY: unacknowledged Chinese outpost near Shaymak (GBAO), 'at least three years' before Feb 2019 "
-        "(Washington Post, satellite images, interviews); denied by the Tajik government; the Oct 2021 Chinese-funded "
-        "police post (Ishkashim) is officially without Chinese personnel",
-        "press_report",
-    ),
-]
-
+# typed in inputs/security_migration_presence.csv: state, partner, vintage (date of the newest source), first and last
+# year present (last blank = still present in 2022), first year of rows, sources (keys of SOURCES), note, basis
 
 def presence_rows() -> list[dict]:
     """Value 1 for each year present, 0 for documented years before opening or after closing, 1992-2022."""
     out = []
-    for state, partner, vintage, first, last, start, srcs, note, basis in PRESENCE:
-        end = last if last is not None else 2022
+    for p in table("presence"):
+        first, start = int(p["first_year"]), int(p["rows_from"])
+        end = int(p["last_year"]) if p["last_year"] else 2022
         for year in range(start, 2023):
             present = first <= year <= end
             rule = "" if present else "0: outside the sourced presence dates; "
             out.append(
                 row(
                     "base_presence",
-                    state,
-                    partner,
+                    p["state"],
+                    p["partner"],
                     year,
                     1 if present else 0,
                     "bool",
-                    basis,
-                    " ; ".join(P[s] for s in srcs),
-                    vintage,
-                    rule + note,
+                    p["basis"],
+                    " ; ".join(SOURCES[s] for s in p["sources"].split()),
+                    p["vintage"],
+                    rule + p["note"],
                 )
             )
     return out

@@ -7,7 +7,9 @@ Needs:
   ``SamLeBlanc/Direction-of-Trade-Map`` (IMF DOTS xlsx files, commit a0b40af), ``datasets/gdp`` (commit 822019c),
   ``datasets/population`` (commit 425fc44) and ``datasets/world-development-indicators`` (commit 4ebec5a), under
   ``/work/.mirror/<owner>+<name>/repo`` (override with the environment variable ``PANEL_MIRROR``);
-- ``pandas`` and ``openpyxl``.
+- ``pandas`` and ``openpyxl``;
+- the hand-entered tables ``inputs/trade_gdp_dots_codes.csv`` (DOTS codes) and ``inputs/trade_gdp_wdi_series.csv``
+  (World Bank series: file, source, vintage) next to this script.
 
 Run: ``python model/data/panel/build_trade_gdp.py`` from the repository root; it rewrites the CSV and prints the
 gap list and row counts used in ``trade_gdp.md``.
@@ -32,62 +34,24 @@ YEARS_WDI = range(1992, 2023)
 DOTS_REPO, DOTS_COMMIT = "SamLeBlanc+Direction-of-Trade-Map", "a0b40afbac7cefc59a4b35c1ebe541ac546aafad"
 DOTS_SRC = "IMF DOTS via github.com/SamLeBlanc/Direction-of-Trade-Map@a0b40af"
 DOTS_VINTAGE = "2022-02"
-GDP_REPO, GDP_COMMIT = "datasets+gdp", "822019c80142c162e4ca4eb1a63699ae36075078"
-POP_REPO, POP_COMMIT = "datasets+population", "425fc447a53a26c767a15a7de60c4cc2478a0595"
 WDI_REPO, WDI_COMMIT = "datasets+world-development-indicators", "4ebec5a2273f531ba238a34dbe440394dc5a6c4b"
 
-# DOTS file number and the label DOTS uses for the country (as reporter title and as partner row).
-STATES = {
-    "KAZ": (103, "Kazakhstan, Rep. of"),
-    "KGZ": (109, "Kyrgyz Rep."),
-    "TJK": (192, "Tajikistan, Rep. of"),
-    "TKM": (201, "Turkmenistan"),
-    "UZB": (210, "Uzbekistan, Rep. of"),
-    "ARM": (9, "Armenia, Rep. of"),
-    "AZE": (13, "Azerbaijan, Rep. of"),
-    "BLR": (18, "Belarus, Rep. of"),
-    "GEO": (76, "Georgia"),
-    "MDA": (129, "Moldova, Rep. of"),
-    "UKR": (205, "Ukraine"),
-}
-POWERS = {
-    "RUS": (162, "Russian Federation"),
-    "CHN": (40, "China, P.R.: Mainland"),
-    "USA": (208, "United States"),
-    "TUR": (200, "Turkey"),
-}
-# The 27 current EU members as DOTS labels them, with their DOTS files; Belgium-Luxembourg (file 20, reports
+# DOTS file number and the label DOTS uses for the country (as reporter title and as partner row), by group: the
+# states, the powers, the 27 current EU members and their predecessors; Belgium-Luxembourg (file 20, reports
 # 1992-1996) and Czechoslovakia (file 54, reports 1992) cover member territory before the split series start.
-EU_MEMBERS = {
-    "AUT": (12, "Austria"),
-    "BEL": (19, "Belgium"),
-    "LUX": (117, "Luxembourg"),
-    "BGR": (30, "Bulgaria"),
-    "HRV": (49, "Croatia, Rep. of"),
-    "CYP": (52, "Cyprus"),
-    "CZE": (53, "Czech Rep."),
-    "SVK": (175, "Slovak Rep."),
-    "DNK": (55, "Denmark"),
-    "EST": (65, "Estonia, Rep. of"),
-    "FIN": (71, "Finland"),
-    "FRA": (72, "France"),
-    "DEU": (77, "Germany"),
-    "GRC": (80, "Greece"),
-    "HUN": (91, "Hungary"),
-    "IRL": (97, "Ireland"),
-    "ITA": (99, "Italy"),
-    "LVA": (111, "Latvia"),
-    "LTU": (116, "Lithuania"),
-    "MLT": (123, "Malta"),
-    "NLD": (139, "Netherlands, The"),
-    "POL": (158, "Poland, Rep. of"),
-    "PRT": (159, "Portugal"),
-    "ROU": (161, "Romania"),
-    "SVN": (176, "Slovenia, Rep. of"),
-    "ESP": (182, "Spain"),
-    "SWE": (189, "Sweden"),
-}
-EU_PREDECESSORS = {"BLX": (20, "Belgium-Luxembourg"), "CSK": (54, "Czechoslovakia")}
+with Path(__file__).with_name("inputs").joinpath("trade_gdp_dots_codes.csv").open(newline="", encoding="utf-8") as _fh:
+    DOTS_CODES = list(csv.DictReader(_fh))
+
+
+def dots_group(group: str) -> dict[str, tuple[int, str]]:
+    """Code -> (DOTS file number, DOTS label) for one group of inputs/trade_gdp_dots_codes.csv, in file order."""
+    return {r["code"]: (int(r["dots_file"]), r["dots_label"]) for r in DOTS_CODES if r["group"] == group}
+
+
+STATES = dots_group("state")
+POWERS = dots_group("power")
+EU_MEMBERS = dots_group("eu_member")
+EU_PREDECESSORS = dots_group("eu_predecessor")
 SHEETS = {"Exports, FOB": "exports_fob", "Imports, CIF": "imports_cif"}
 FSU_LABELS = {v[1] for v in STATES.values()} | {"Russian Federation", "Estonia, Rep. of", "Latvia", "Lithuania"}
 
@@ -377,18 +341,14 @@ def main() -> None:
             assert books[n]["title"] == label, (code, n, books[n]["title"])
     rows = flag_mirror_derived(state_rows(books), partner_rows(books))
 
-    codes = list(STATES) + list(POWERS)
-    gdp = pd.read_csv(io.BytesIO(git_show(GDP_REPO, GDP_COMMIT, "data/gdp.csv")))
-    rows += wdi_rows(
-        gdp,
-        codes,
-        "gdp_current_usd",
-        "usd",
-        "World Bank WDI NY.GDP.MKTP.CD via github.com/datasets/gdp@822019c data/gdp.csv",
-        "2024-10",
-        0,
-        True,
-    )
+    groups = {"states": list(STATES), "powers": list(POWERS)}
+    with Path(__file__).with_name("inputs").joinpath("trade_gdp_wdi_series.csv").open(newline="", encoding="utf-8") as fh:
+        for s in csv.DictReader(fh):
+            frame = pd.read_csv(io.BytesIO(git_show(s["repo"], s["commit"], s["path"])))
+            codes = [c for g in s["codes"].split() for c in groups[g]]
+            rows += wdi_rows(
+                frame, codes, s["series"], s["unit"], s["source"], s["vintage"], int(s["places"]), s["eu_sum"] == "yes", s["note"]
+            )
     newer = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/ny.gdp.mktp.cd/data.csv")))
     newer = newer.set_index(["Country Code", "Year"])["Value"]
     for r in rows:
@@ -404,42 +364,6 @@ def main() -> None:
                     )
                     if x
                 )
-    pop = pd.read_csv(io.BytesIO(git_show(POP_REPO, POP_COMMIT, "data/population.csv")))
-    rows += wdi_rows(
-        pop,
-        codes,
-        "population",
-        "persons",
-        "World Bank WDI SP.POP.TOTL via github.com/datasets/population@425fc44 data/population.csv",
-        "2026-03",
-        0,
-        True,
-    )
-    xr = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/pa.nus.fcrf/data.csv")))
-    rows += wdi_rows(
-        xr,
-        list(STATES),
-        "exchange_rate_lcu_per_usd",
-        "lcu_per_usd",
-        "World Bank WDI PA.NUS.FCRF via github.com/datasets/world-development-indicators@4ebec5a indicators/pa.nus.fcrf/data.csv",
-        "2026-07",
-        6,
-        False,
-        "official exchange rate, period average, national currency units per US$",
-    )
-    cpi = pd.read_csv(io.BytesIO(git_show(WDI_REPO, WDI_COMMIT, "indicators/fp.cpi.totl.zg/data.csv")))
-    rows += wdi_rows(
-        cpi,
-        codes,
-        "cpi_inflation",
-        "pct",
-        "World Bank WDI FP.CPI.TOTL.ZG via github.com/datasets/world-development-indicators@4ebec5a"
-        " indicators/fp.cpi.totl.zg/data.csv",
-        "2026-07",
-        4,
-        False,
-        "consumer prices, annual % change",
-    )
 
     with OUT.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
