@@ -21,6 +21,7 @@ import pandas as pd
 OUT = Path(__file__).resolve().parent / "routes.csv"
 MIRROR = Path("/work/.mirror")
 YEARS = range(1992, 2023)
+DATED_FACT = "dated_fact"  # vintage of an opening or agreement flag: a dated event, not a revisable statistic
 COLS = ["series", "state", "partner", "year", "value", "unit", "basis", "source", "vintage", "note"]
 
 INPUTS = Path(__file__).resolve().parent / "inputs"
@@ -122,13 +123,13 @@ def project_rows() -> list[dict]:
             for y in YEARS:
                 val = 1 if (start is not None and y >= start) else 0
                 rows.append(dict(series=f"route_open_{p['suffix']}", state=st, partner=p["partner"], year=y, value=val,
-                                 unit="flag", basis="project_date", source=p["source"], vintage="", note=p["note"]))
+                                 unit="flag", basis="project_date", source=p["source"], vintage=DATED_FACT, note=p["note"]))
     for a in table("agreements"):
         for st in a["states"].split():
             for y in YEARS:
                 rows.append(dict(series=f"route_agreement_{a['suffix']}", state=st, partner=a["partner"], year=y,
                                  value=1 if y >= int(a["signed"]) else 0, unit="flag", basis="project_date",
-                                 source=a["source"], vintage="", note=a["note"]))
+                                 source=a["source"], vintage=DATED_FACT, note=a["note"]))
     src_of = {}
     for p in table("points"):
         rows.append(dict(p, year=int(p["year"]), basis="project_report"))

@@ -1,0 +1,52 @@
+"""The yearly data panel, 1992-2022 (model/data/panel/): one long table of sourced series for the five modelled
+states and the six pooled post-Soviet states, gathered once for the influence channels and the choice rule.
+
+Tables (each documented in its `.md` beside it, with sources, vintages, gaps and judgements):
+`trade_gdp` (IMF DOTS trade by both reporters, World Bank GDP, population, exchange rates, CPI), `security_migration`
+(SIPRI arms transfers, WDI remittances, UN DESA migrant stocks, dated foreign military presence) and `routes` (dated
+pipelines, railways and corridors, pipeline gas flows). Every row: series, state, partner, year, value, unit, basis
+(whose statistics), source, vintage (when the source was published or downloaded), note. The dated record of
+alignment spells is `record.csv` beside them (read by the choices issue's estimation, not here).
+
+Not read by the model yet: the influence and choices issues (16, 17) build on it. `load_panel(upto=Y)` keeps only
+rows describing year Y or earlier, the rule a fit at origin Y must follow.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from .files import DATA_DIR
+
+PANEL_DIR = DATA_DIR / "panel"
+TABLES = ("trade_gdp", "security_migration", "routes")
+COLUMNS = ("series", "state", "partner", "year", "value", "unit", "basis", "source", "vintage", "note")
+STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB", "ARM", "AZE", "BLR", "GEO", "MDA", "UKR")
+"""The five modelled states, then the six pooled post-Soviet states."""
+
+
+@functools.cache
+def _table(name: str) -> pd.DataFrame:
+    df = pd.read_csv(PANEL_DIR / f"{name}.csv", dtype={c: str for c in COLUMNS if c not in ("year", "value")},
+                     keep_default_na=False)
+    df["year"] = df["year"].astype(int)
+    df["value"] = df["value"].astype(float)
+    df.insert(0, "table", name)
+    return df
+
+
+def load_panel(series: str | tuple[str, ...] | None = None, upto: int | None = None) -> pd.DataFrame:
+    """The panel's rows (all tables, or the named series), with a `table` column; `upto=Y` keeps the rows that
+    describe year Y or earlier. A copy: the caller may change it."""
+    df = pd.concat([_table(t) for t in TABLES], ignore_index=True)
+    if series is not None:
+        wanted = (series,) if isinstance(series, str) else tuple(series)
+        unknown = sorted(set(wanted) - set(df["series"]))
+        if unknown:
+            raise KeyError(f"no panel series {unknown}; known: {sorted(set(df['series']))}")
+        df = df[df["series"].isin(wanted)]
+    if upto is not None:
+        df = df[df["year"] <= upto]
+    return df.reset_index(drop=True)
