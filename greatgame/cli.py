@@ -1,17 +1,18 @@
 """greatgame command line: run scenarios of great-power competition in Central Asia.
 
-`greatgame COMMAND ...` once installed; `python3 run.py COMMAND ...` in a checkout does the same. A scenario named
-by a bare file name that is not in the working folder (`greatgame run sanctions_tighten.yaml`) is the shipped one.
+`greatgame COMMAND ...` once installed; `python3 run.py COMMAND ...` in a checkout does the same. A scenario or
+experiment named by a bare file name that is not in the working folder (`greatgame run sanctions_tighten.yaml`,
+`greatgame batch compare_scenarios.yaml`) is the shipped one.
 
   greatgame                                   # the 2022 baseline, its default runs, into results/baseline
-  greatgame run scenarios/us_reengages.yaml --runs 500 --seed 7 --out results/us
-  greatgame check scenarios/china_deepens.yaml
-  greatgame batch experiments/compare_scenarios.yaml --jobs 2
+  greatgame run us_reengages.yaml --runs 500 --seed 7 --out results/us
+  greatgame check china_deepens.yaml
+  greatgame batch compare_scenarios.yaml --jobs 2
   greatgame compare results/compare_scenarios --reference baseline
   greatgame validate --out results/validation
   greatgame calibrate
   greatgame responsiveness --out docs/validation
-  greatgame levers scenarios/baseline.yaml --runs 200 --out docs/levers
+  greatgame levers baseline.yaml --runs 200 --out docs/levers
   greatgame sensitivity results/sobol_all --out docs/sensitivity
   greatgame discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
   greatgame params --odd                      # regenerate the parameter table of docs/ODD.md section 6
@@ -46,6 +47,19 @@ def _scenario(name: str | None, default: str = "baseline.yaml") -> str:
         return str(SCENARIOS / default)
     shipped = shipped_scenario(name)
     return str(shipped) if shipped is not None and not Path(name).exists() else name
+
+
+def _experiment(name: str) -> str:
+    """An experiment argument: the file itself, or the shipped experiment file of that bare name (such as
+    'compare_scenarios.yaml') when no such file is here."""
+    import greatgame.experiments
+
+    shipped = Path(greatgame.experiments.__file__).resolve().parent / name
+    try:
+        use_shipped = Path(name).name == name and not Path(name).exists() and shipped.is_file()
+    except (OSError, ValueError):  # a name the system refuses: the loader says so
+        use_shipped = False
+    return str(shipped) if use_shipped else name
 
 
 def _note_if_written(folder: str | Path) -> None:
@@ -129,7 +143,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ScenarioError("run.py", "--jobs", "must be at least 1")
     if args.scheduler and args.engine != "dask":
         raise ScenarioError("run.py", "--scheduler", "goes with --engine dask")
-    exp = load_experiment(args.experiment)
+    exp = load_experiment(_experiment(args.experiment))
     out = Path(args.out) if args.out else default_folder(RESULTS, exp.name, exp.source)
     man = run_experiment(exp, out, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
                          resume=args.resume, force=args.force, progress=not args.quiet,

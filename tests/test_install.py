@@ -70,6 +70,12 @@ def test_plain_install_imports_from_the_environment_and_runs_from_a_folder_with_
                           capture_output=True, text=True, env=_clean_env(), timeout=300)
     assert mine.returncode == 0, mine.stderr
     assert (work / "results" / "mine" / "status.parquet").is_file()
+    # a shipped experiment by its bare name: its `../scenarios/...` paths resolve inside the installed package
+    batch = subprocess.run([str(venv / "bin" / "greatgame"), "batch", "compare_scenarios.yaml", "--out", "b",
+                            "--no-compare", "--quiet"], cwd=work, capture_output=True, text=True, env=_clean_env(),
+                           timeout=600)
+    assert batch.returncode == 0, batch.stderr
+    assert "done 800, failed 0" in batch.stdout and (work / "b" / "manifest.json").is_file()
     # bad input keeps its promise from an installed command: one line, exit 2
     bad = subprocess.run([str(venv / "bin" / "greatgame"), "run", "missing.yaml"], cwd=work, capture_output=True,
                          text=True, env=_clean_env(), timeout=120)
