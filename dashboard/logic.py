@@ -22,7 +22,7 @@ from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.ensemble import RunSet
 from greatgame.model.files import SCENARIOS as SHIPPED
-from greatgame.model.files import checkout_root
+from greatgame.model.files import checkout_root, home
 from greatgame.model.lock import claim, writer_of
 from greatgame.model.results import Results
 from greatgame.model.scenario import Scenario, load_scenario
@@ -60,9 +60,8 @@ class Folders:
         and results/; else scenarios/ and results/ in the working folder (never the installed package: the shipped
         scenarios are listed and extended from there, but nothing is saved into it)."""
         env = os.environ if environ is None else environ
-        home = checkout_root() or Path.cwd()
-        return cls(Path(env.get(ENV_SCENARIOS) or home / "scenarios").resolve(),
-                   Path(env.get(ENV_RESULTS) or home / "results").resolve())
+        return cls(Path(env.get(ENV_SCENARIOS) or home() / "scenarios").resolve(),
+                   Path(env.get(ENV_RESULTS) or home() / "results").resolve())
 
 
 def safe_path(folder: Path, name: str, what: str, suffix: str | None = None) -> Path:
@@ -259,8 +258,7 @@ def _horizon_fits(r: Resolved) -> bool:
 
 def run_command(r: Resolved, path: Path) -> str:
     """The command line that gives the page's numbers from the saved file."""
-    home = checkout_root() or Path.cwd()
-    shown = path.relative_to(home) if path.is_relative_to(home) else path
+    shown = path.relative_to(home()) if path.is_relative_to(home()) else path
     steps = f" --steps {r.steps}" if r.steps != r.base.steps and not _horizon_fits(r) else ""
     command = "python3 run.py" if checkout_root() else "greatgame"
     return f"{command} run {shown} --runs {r.runs} --seed {r.seed}{steps}"

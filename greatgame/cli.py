@@ -31,35 +31,27 @@ from pathlib import Path
 RESULTS = Path("results")  # outputs go under the working folder, never into the installed package
 
 
-def _home() -> Path:
-    """The repository in a git checkout of greatgame, else the working folder: where `calibrate` writes."""
-    from greatgame.model.files import checkout_root
+def _given_or_shipped(name: str, folder: Path) -> str:
+    """A file argument: the file itself, or the shipped file of that bare name in the package folder `folder` when
+    there is no such file here."""
+    from greatgame.model.files import shipped_file
 
-    return checkout_root() or Path.cwd()
-
-
-def _scenario(name: str | None, default: str = "baseline.yaml") -> str:
-    """A scenario argument: the file itself, or the shipped scenario of that bare name when no such file is here;
-    None is the shipped `default`."""
-    from greatgame.model.files import SCENARIOS, shipped_scenario
-
-    if name is None:
-        return str(SCENARIOS / default)
-    shipped = shipped_scenario(name)
+    shipped = shipped_file(name, folder)
     return str(shipped) if shipped is not None and not Path(name).exists() else name
 
 
+def _scenario(name: str | None, default: str = "baseline.yaml") -> str:
+    """A scenario argument (see `_given_or_shipped`); None is the shipped `default`."""
+    from greatgame.model.files import SCENARIOS
+
+    return str(SCENARIOS / default) if name is None else _given_or_shipped(name, SCENARIOS)
+
+
 def _experiment(name: str) -> str:
-    """An experiment argument: the file itself, or the shipped experiment file of that bare name (such as
-    'compare_scenarios.yaml') when no such file is here."""
+    """An experiment argument (see `_given_or_shipped`): 'compare_scenarios.yaml' is the shipped one."""
     import greatgame.experiments
 
-    shipped = Path(greatgame.experiments.__file__).resolve().parent / name
-    try:
-        use_shipped = Path(name).name == name and not Path(name).exists() and shipped.is_file()
-    except (OSError, ValueError):  # a name the system refuses: the loader says so
-        use_shipped = False
-    return str(shipped) if use_shipped else name
+    return _given_or_shipped(name, Path(greatgame.experiments.__file__).resolve().parent)
 
 
 def _note_if_written(folder: str | Path) -> None:
@@ -184,7 +176,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     base = load_scenario(_scenario(args.scenario))
     bc = load_scenario(_scenario(args.backcast, "backcast_2017.yaml"))
-    out = Path(args.out) if args.out else _home() / "scenarios" / "calibrated.yaml"
+    from greatgame.model.files import home
+
+    out = Path(args.out) if args.out else home() / "scenarios" / "calibrated.yaml"
     res = calibrate(base, bc, out, seed=args.seed, maxiter=args.maxiter, progress=not args.quiet)
     print("Fitted values:")
     for k, v in res.values.items():

@@ -7,6 +7,7 @@ never go there: the command line and the dashboard write under the user's workin
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 from importlib import metadata
@@ -22,17 +23,24 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 """The model's data tables (CSV with sources; data/SOURCES.md)."""
 
 
-def shipped_scenario(name: str) -> Path | None:
-    """The shipped scenario file called `name` (a bare file name such as 'baseline.yaml'), or None."""
+def shipped_file(name: str, folder: Path) -> Path | None:
+    """The shipped file called `name` in the package folder `folder` when `name` is a bare file name (no folder
+    part) and the file exists; else None (also for a name the system refuses)."""
     try:
         if not name or Path(name).name != name:
             return None
-        path = SCENARIOS / name
+        path = folder / name
         return path if path.is_file() else None
-    except (OSError, ValueError):  # a name the system refuses (too long, a NUL character): not a shipped file
+    except (OSError, ValueError):  # too long, a NUL character: not a shipped file (the loader says what is wrong)
         return None
 
 
+def shipped_scenario(name: str) -> Path | None:
+    """The shipped scenario file called `name` (a bare file name such as 'baseline.yaml'), or None."""
+    return shipped_file(name, SCENARIOS)
+
+
+@functools.cache
 def checkout_root() -> Path | None:
     """The repository this code runs from, when it runs from a git checkout of greatgame (an editable install);
     None for an installed package (even one inside some other git repository)."""
@@ -44,6 +52,12 @@ def checkout_root() -> Path | None:
         return None
     top = Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
     return top if top is not None and (top / "model" / "files.py").resolve() == Path(__file__).resolve() else None
+
+
+def home() -> Path:
+    """Where the command line and the dashboard keep the user's files (scenarios/, results/ defaults): the
+    repository in a git checkout of greatgame, else the working folder (never the installed package)."""
+    return checkout_root() or Path.cwd()
 
 
 def git_commit() -> str | None:
