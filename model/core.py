@@ -213,7 +213,7 @@ class GreatGameModel(mesa.Model):
                 ok = f["eligible"] == "all" or self.states[s] in f["eligible"]
                 eligible[s, i] = ok and (spec["turkic"] or not f.get("eligible_turkic_only"))
         pw = [raw["powers"][c] for c in self.powers]
-        fundamentals = load_fundamentals(raw["data_year"], self.states, self.powers)
+        fundamentals = load_fundamentals(raw["data_year"], self.states, self.powers, raw["trade_basis"])
         path_transit, path_share = load_routes(raw["data_year"], self.states, self.powers)
         return Structure(
             members=members, convenor=convenor, members_q=members_q,

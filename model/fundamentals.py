@@ -19,10 +19,14 @@ import numpy as np
 from .files import DATA_DIR
 
 QUALITY_RANK = {"reported": 0, "mirror": 1, "estimate": 2}
-# Among trade rows of equal quality: the state's own statistics first, then IMF DOTS exporter-based turnover, then
-# the partner's records (China's records of Kyrgyz and Tajik trade include transit and re-export cargo and
-# temporary entries: 2-4x the states' own figures, shared/data README (1)), then mixed aggregates (ODD 7.2).
-BASIS_RANK = {"state": 0, "exporters": 1, "partner": 2, "mixed": 3}
+# The trade basis is a scenario switch (`trade_basis`, ODD 7.2): the rows of the chosen basis first, then IMF DOTS
+# exporter-based turnover (each side's FOB exports: half from each), then the other basis, then mixed aggregates;
+# among rows of one basis, the best quality (reported > mirror > estimate). The baseline uses the states' own
+# statistics: China's records of Kyrgyz and Tajik trade include transit and re-export cargo and temporary entries
+# (2-4x the states' own figures, shared/data README (1)).
+TRADE_BASES = ("state", "partner")
+BASIS_RANK = {"state": {"state": 0, "exporters": 1, "partner": 2, "mixed": 3},
+              "partner": {"partner": 0, "exporters": 1, "state": 2, "mixed": 3}}
 KNOWN_POWERS = ("RUS", "CHN", "USA", "EU", "TUR")
 KNOWN_STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 STATUS_CODES = {"none": 0, "observer": 1, "associate": 1, "participant": 2, "member": 2}
@@ -132,22 +136,30 @@ def trade_rows() -> list[dict[str, str]]:
     return _read("trade.csv")
 
 
-def best_trade_rows(year: int, rows: list[dict[str, str]] | None = None) -> dict[tuple[str, str], dict[str, str]]:
-    """The trade.csv row used for each (state, partner) of `year` (ODD 7.2): best quality (reported > mirror >
-    estimate), then best basis (`BASIS_RANK`: the state's own side first), then the first listed."""
+def best_trade_rows(year: int, rows: list[dict[str, str]] | None = None,
+                    basis: str = "state") -> dict[tuple[str, str], dict[str, str]]:
+    """The trade.csv row used for each (state, partner) of `year` on the trade basis `basis` ('state': each state's
+    own statistics; 'partner': the partner's records) (ODD 7.2): best basis (`BASIS_RANK[basis]`: the chosen side,
+    then exporter-based DOTS turnover, then the other side, then mixed), then best quality (reported > mirror >
+    estimate), then the first listed."""
+    if basis not in BASIS_RANK:
+        raise ValueError(f"trade basis '{basis}': use one of {', '.join(TRADE_BASES)}")
+    order = BASIS_RANK[basis]
     best: dict[tuple[str, str], tuple[tuple[int, int], dict[str, str]]] = {}
     for r in rows if rows is not None else _read("trade.csv"):
         if int(r["year"]) != year:
             continue
-        key, rank = (r["state"], r["partner"]), (QUALITY_RANK[r["quality"]], BASIS_RANK[r["basis"]])
+        key, rank = (r["state"], r["partner"]), (order[r["basis"]], QUALITY_RANK[r["quality"]])
         if key not in best or rank < best[key][0]:
             best[key] = (rank, r)
     return {k: r for k, (_, r) in best.items()}
 
 
 @lru_cache(maxsize=16)
-def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...]) -> Fundamentals:
-    """Build the arrays of one start year (2017 or 2022) by the selection rules of ODD section 7."""
+def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...],
+                      trade_basis: str = "state") -> Fundamentals:
+    """Build the arrays of one start year (2017 or 2022) by the selection rules of ODD section 7, with turnover on
+    the trade basis `trade_basis` ('state' or 'partner', ODD 7.2)."""
     sel = _Selector(year)
     countries = {(r["code"], int(r["year"])): r for r in _read("countries.csv")}
     trade = _read("trade.csv")
@@ -167,7 +179,7 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
     # Trade: best row of the year (`best_trade_rows`); a missing cell is an earlier data year's value scaled by the
     # state's GDP ratio between the years (ODD 7.2).
     def best_turnover(y: int) -> dict[tuple[str, str], float]:
-        return {k: float(r["turnover_usd_bn"]) for k, r in best_trade_rows(y, trade).items()
+        return {k: float(r["turnover_usd_bn"]) for k, r in best_trade_rows(y, trade, trade_basis).items()
                 if k[0] in si and k[1] in pi}
 
     this = best_turnover(year)

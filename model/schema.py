@@ -371,6 +371,8 @@ SCENARIO = Fields({
     "step_months": Num(1, 12, "months", "length of a step", integer=True),
     "data_year": Num(2017, 2022, "year", "year of the fundamentals read from greatgame.model/data (2017 or 2022)", integer=True),
     "initial_status": Choice(("data", "blank"), "statuses at step 0: the data year's pattern, or none everywhere"),
+    "trade_basis": Choice(("state", "partner"), "whose statistics measure bilateral trade: each state's own "
+                          "(state) or its partner's records (partner); the other side fills a missing row (ODD 7.2)"),
     "fundamentals": Choice(("projected", "held"), "GDP and trade trends: the forecasts published by the start year "
                            "(projected), or held at the start year's levels (held: the blank-slate check)"),
     "runs": Num(1, 10**7, "runs", "default number of runs", integer=True),

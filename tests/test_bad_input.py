@@ -40,6 +40,7 @@ CASES = {
     "top_level_list": ("- a\n- b\n", ["top level must be a mapping"]),
     "shares_do_not_sum": (f"extends: {BASE}\npowers:\n  USA:\n    instrument_shares: {{investment: 0.9, security: 0.2, "
                           "diplomacy: 0.3, accession: 0.0}\n", ["powers.USA.instrument_shares", "sum to 1"]),
+    "trade_basis_unknown": (f"extends: {BASE}\ntrade_basis: mirror\n", ["trade_basis", "must be one of state, partner"]),
     # keys added by model v2
     "obligation_out_of_range": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations: {{collective_defence: 0, "
                                 "supranational: 2, binding_security: 0, consultation: 1}\n",

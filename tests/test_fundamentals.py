@@ -60,6 +60,30 @@ def test_trade_ties_are_decided_by_the_states_own_statistics_not_by_row_order():
     assert f.turnover_usd_bn[KNOWN_STATES.index("KGZ"), KNOWN_POWERS.index("CHN")] == pytest.approx(3.92)
 
 
+def test_trade_basis_switch_picks_the_partners_records_and_falls_back_to_the_other_side():
+    """`trade_basis: partner` reads the powers' records (ODD 7.2); a pair with no partner-side row keeps the state's
+    own figure (US trade with Kazakhstan 2022), whatever the row order; the scenario key reaches the model."""
+    from greatgame.model.core import GreatGameModel
+    from greatgame.model.fundamentals import best_trade_rows, trade_rows
+    from greatgame.model.scenario import load_scenario
+
+    rows = trade_rows()
+    for order in (rows, rows[::-1]):
+        picked = best_trade_rows(2022, order, "partner")
+        assert picked[("KGZ", "CHN")]["turnover_usd_bn"] == "15.37"
+        assert picked[("KAZ", "CHN")]["turnover_usd_bn"] == "31.2"
+        assert picked[("KAZ", "USA")]["basis"] == "state"  # no US-side row: the other side fills in
+        assert best_trade_rows(2017, order, "partner")[("KAZ", "RUS")]["turnover_usd_bn"] == "16.0"
+        assert best_trade_rows(2017, order, "state")[("KAZ", "RUS")]["basis"] == "exporters"
+    with pytest.raises(ValueError, match="trade basis"):
+        best_trade_rows(2022, rows, "mirror")
+    kgz, chn = KNOWN_STATES.index("KGZ"), KNOWN_POWERS.index("CHN")
+    assert load_fundamentals(2022, KNOWN_STATES, KNOWN_POWERS, "partner").turnover_usd_bn[kgz, chn] == pytest.approx(15.37)
+    sc = load_scenario("scenarios/baseline.yaml", {"trade_basis": "partner"})
+    m = GreatGameModel(sc, runs=1)
+    assert m.state.turnover[0, m.states.index("KGZ"), m.powers.index("CHN")] == pytest.approx(15.37)
+
+
 def test_backcast_china_target_is_on_the_basis_of_the_2017_start():
     from greatgame.experiments.fit.calibration import china_target_2022, targets
 
