@@ -213,6 +213,23 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_influence(args: argparse.Namespace) -> int:
+    """`influence`: the influence report (per channel and in total, and why)."""
+    from greatgame.experiments.analysis.influence_report import influence_report
+    from greatgame.model.yamlio import ScenarioError
+
+    if args.runs < 2:
+        raise ScenarioError("run.py", "--runs", "must be at least 2")
+    if args.levers and not Path(args.levers).is_file():
+        raise ScenarioError("run.py", "--levers", f"'{args.levers}' is not a file (a levers.csv written by `levers`)")
+    cmd = f"python3 run.py influence --runs {args.runs}" + (f" --seed {args.seed}" if args.seed is not None else "") \
+        + (f" --levers {args.levers}" if args.levers else "") + f" --out {args.out}"
+    files = influence_report(args.out, runs=args.runs, seed=args.seed, levers=args.levers, progress=not args.quiet,
+                             command=cmd)
+    print(f"Wrote {files.report}, {files.table} and {files.figure}")
+    return 0
+
+
 def cmd_levers(args: argparse.Namespace) -> int:
     """`levers`: the lever audit of a scenario."""
     from greatgame.experiments.analysis.levers import levers_report
@@ -366,6 +383,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     resp.add_argument("--seed", type=int, help="root seed (default: the baseline's)")
     resp.add_argument("--quiet", action="store_true")
     resp.set_defaults(func=cmd_responsiveness)
+    inf = sub.add_parser("influence", help="influence report: per channel and in total, and why",
+                         description="Run the baseline on both trade bases and every shipped scenario with their "
+                         "uncertainty draws and write influence.md, influence.csv and influence_channels.png: regional "
+                         "influence by channel at the start and the horizon, the channel decomposition of every gap "
+                         "between two powers, the share of uniformly drawn channel weightings under which each power "
+                         "leads each state, how far each channel moves in each scenario, the largest levers (from "
+                         "--levers) and what changed from model v2.")
+    inf.add_argument("--out", default=str(RESULTS / "influence"), help="output folder (shipped: docs/validation)")
+    inf.add_argument("--runs", type=int, default=200, help="runs per scenario (default 200)")
+    inf.add_argument("--seed", type=int, help="root seed (default: the baseline's)")
+    inf.add_argument("--levers", help="a levers.csv written by `levers` (e.g. docs/levers/levers.csv)")
+    inf.add_argument("--quiet", action="store_true")
+    inf.set_defaults(func=cmd_influence)
     lev = sub.add_parser("levers", help="lever audit: what each policy lever changes at the horizon",
                          description="For each lever (each power's budget x2 and x0.5, its instrument mix, sanctions "
                          "on Russia up and down, secondary sanctions, the accession-package cap, the Afghan threat, "
