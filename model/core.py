@@ -63,7 +63,7 @@ from .state import Derived, StateVariables, StepValues, Structure
 __all__ = ["LEVELS", "GreatGameModel", "Failure", "ModelScenario"]
 DEFAULT_SCENARIO = BASELINE
 DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
-CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "influence_total",
+CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "remittances", "influence_total",
            "regional_total")  # fields of `StateVariables` checked for NaN/inf after every step (ODD 5, observation)
 
 
@@ -463,7 +463,7 @@ class GreatGameModel(mesa.Model):
             x.offers = np.where(joined[:, None], 0.0, x.offers)
 
     def _advance(self, new_status: np.ndarray) -> None:
-        """Engagement, stocks, GDP and trade (ODD 4.3)."""
+        """Engagement, stocks, GDP, trade (ODD 4.3) and remittances by host (ODD eq. 4.4f)."""
         p, dt, x, members = self.p, self.dt, self.state, self.structure.members
         trade_channel = self.fmt.channels[..., BENEFIT.trade]
         old_access = trade_access(x.engagement, trade_channel, members)
@@ -477,15 +477,14 @@ class GreatGameModel(mesa.Model):
         x.security_added = update_stock(x.security_added, x.spending[..., INSTRUMENT.security], dep, dt)
         x.gdp = x.gdp * (1.0 + self.derived.gdp_growth) ** dt
         access_change = trade_access(x.engagement, trade_channel, members) - old_access
-        x.host_income = advance_host_income(x.host_income, self.derived.host_growth, x.sanctions, self.pw.sanctions,
-                                            p.migration.sanctions_income_loss, dt)
-        mig = self.fmt.channels[..., BENEFIT.migration]
-        x.remittances = remittances(self.structure.remittances0.m0, x.host_income, p.migration.host_income_elasticity,
-                                    access_exposure(x.engagement, mig, members), access_exposure(x.engagement0, mig, members),
-                                    p.migration.access_gain)
         x.turnover = update_trade(x.turnover, self.derived.trend, dt, access_change, p.trade.access_elasticity,
                                   x.sanctions, p.secondary_sanctions, p.trade.sanctions_elasticity, p.trade.noise_sd,
                                   self.now.z_trade)
+        x.host_income = advance_host_income(x.host_income, self.derived.host_growth, x.sanctions, self.pw.sanctions,
+                                            p.migration.sanctions_income_loss, dt)
+        labour = access_exposure(x.engagement - x.engagement0, self.fmt.channels[..., BENEFIT.migration], members)
+        x.remittances = remittances(self.structure.remittances0.m0, x.host_income, p.migration.host_income_elasticity,
+                                    labour, p.migration.access_gain)
 
     def _check_finite(self) -> None:
         """Stop and record any run whose state went non-finite (ODD 5): the first variable found, the step and the

@@ -129,7 +129,7 @@ def access_exposure(engagement: np.ndarray, migration_channel: np.ndarray, membe
     """X[r, s, h] = sum_f c_f,migration [h in f] e[r, s, f] (ODD eq. 4.4f): the state's engagement in the formats
     through which host h opens its labour market, weighted by each format's migration channel.
     engagement (R, S, F); migration_channel (R, F); members (F, P) 0/1. Returns (R, S, P)."""
-    return np.einsum("rsf,rfp->rsp", engagement, migration_channel[..., None] * members)
+    return np.matmul(engagement, migration_channel[..., None] * members)
 
 
 def advance_host_income(index: np.ndarray, growth: np.ndarray, sanctions: np.ndarray, sanctions0: np.ndarray,
@@ -139,11 +139,12 @@ def advance_host_income(index: np.ndarray, growth: np.ndarray, sanctions: np.nda
     return index * (1.0 + growth) ** dt * np.exp(-per_run(loss, 2) * (sanctions - sanctions0) * dt)
 
 
-def remittances(m0: np.ndarray, host_income: np.ndarray, elasticity: np.ndarray, access: np.ndarray,
-                access0: np.ndarray, gain: np.ndarray) -> np.ndarray:
+def remittances(m0: np.ndarray, host_income: np.ndarray, elasticity: np.ndarray, access_change: np.ndarray,
+                gain: np.ndarray) -> np.ndarray:
     """M[r, s, h] = M0[s, h] Y[r, h]^eps exp(a (X - X0)) (ODD eq. 4.4f), US$ mn/yr. m0 (S, P); host_income (R, P);
-    access, access0 (R, S, P); elasticity eps and gain a (R,)."""
-    return m0 * host_income[:, None, :] ** per_run(elasticity, 3) * np.exp(per_run(gain, 3) * (access - access0))
+    access_change X - X0 (R, S, P) (`access_exposure` of the engagement change: X is linear in it); elasticity eps
+    and gain a (R,)."""
+    return m0 * host_income[:, None, :] ** per_run(elasticity, 3) * np.exp(per_run(gain, 3) * access_change)
 
 
 def migration_leverage(remit: np.ndarray, gdp: np.ndarray) -> np.ndarray:

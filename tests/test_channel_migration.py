@@ -151,6 +151,6 @@ def test_equations():
     members = np.array([[1, 0], [1, 0], [0, 1]])  # (F, P)
     assert access_exposure(e, c, members)[0, 0] == pytest.approx([1.25, 0.3])
     # remittances: M0 Y^eps exp(a (X - X0))
-    m = remittances(np.array([[100.0, 10.0]]), np.array([[1.2, 1.0]]), np.array([1.3]), np.array([[[0.0, 0.3]]]),
-                    np.array([[[1.0, 0.3]]]), np.array([0.3]))
+    m = remittances(np.array([[100.0, 10.0]]), np.array([[1.2, 1.0]]), np.array([1.3]), np.array([[[-1.0, 0.0]]]),
+                    np.array([0.3]))
     assert m[0, 0] == pytest.approx([100 * 1.2 ** 1.3 * np.exp(-0.3), 10.0])
