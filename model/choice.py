@@ -30,7 +30,7 @@ def level_share(status: np.ndarray, partial_share: np.ndarray) -> np.ndarray:
 
 
 def exposure(turnover: np.ndarray, invest_stock: np.ndarray, security: np.ndarray, energy: np.ndarray,
-             remittances_pct: np.ndarray, gdp: np.ndarray, threat: np.ndarray) -> np.ndarray:
+             migration: np.ndarray, gdp: np.ndarray, threat: np.ndarray) -> np.ndarray:
     """Exposure E[r, s, q, b] of each state to each actor by benefit channel (ODD eq. 4.2a): for a power,
     trade = turnover/GDP, investment = stock/GDP, security = arms share + presence + assistance (threat-weighted),
     energy_transport = route share x price + corridor, migration = remittances/GDP; for the region column,
@@ -42,7 +42,7 @@ def exposure(turnover: np.ndarray, invest_stock: np.ndarray, security: np.ndarra
     out[:, :, :P, BENEFIT.investment] = invest_stock / g
     out[:, :, :P, BENEFIT.security] = security
     out[:, :, :P, BENEFIT.energy_transport] = energy
-    out[:, :, :P, BENEFIT.migration] = remittances_pct / 100.0
+    out[:, :, :P, BENEFIT.migration] = migration
     out[:, :, P, BENEFIT.security] = threat
     out[:, :, P, BENEFIT.regional] = 1.0
     return out

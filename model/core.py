@@ -54,6 +54,7 @@ from .influence import (
     state_weights,
     total_influence,
 )
+from .migration import access_exposure, advance_host_income, migration_leverage, remittances, start_remittances
 from .params import FormatAttributes, InfluenceAttributes, Parameters, PowerAttributes, RunValues
 from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
@@ -62,7 +63,7 @@ from .state import Derived, StateVariables, StepValues, Structure
 __all__ = ["LEVELS", "GreatGameModel", "Failure", "ModelScenario"]
 DEFAULT_SCENARIO = BASELINE
 DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
-CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "influence_total",
+CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "remittances", "influence_total",
            "regional_total")  # fields of `StateVariables` checked for NaN/inf after every step (ODD 5, observation)
 
 
@@ -223,7 +224,8 @@ class GreatGameModel(mesa.Model):
             afghan_border=np.array([spec["afghan_border"] for spec in st], dtype=bool),
             template=np.array([self.formats.index(w["template"]) if w.get("template") else -1 for w in pw]),
             path_transit=path_transit, path_share=path_share, gdp0=fundamentals.gdp_usd_bn.copy(),
-            fundamentals=fundamentals, colours={c: w.get("colour") for c, w in zip(self.powers, pw, strict=True)})
+            fundamentals=fundamentals, remittances0=start_remittances(raw["data_year"], self.states, self.powers),
+            colours={c: w.get("colour") for c, w in zip(self.powers, pw, strict=True)})
 
     def _setup_state(self) -> StateVariables:
         """The state at the start: active formats, statuses (observed or blank), the data's economy, nothing spent."""
@@ -238,12 +240,14 @@ class GreatGameModel(mesa.Model):
                     status[s, f] = obs.get((sc, fc), 0)
         status = np.where(st.allowed[..., Level.MEMBER], status, 0)
         status = np.tile(status, (R, 1, 1)) * active[:, None, :]
+        sanctions = PowerAttributes.from_values(self.values, self.powers).sanctions.copy()
         return StateVariables(
             active=active, status=status, engagement=LEVEL_ENGAGEMENT[status], gdp=np.tile(fund.gdp_usd_bn, (R, 1)),
             turnover=np.tile(fund.turnover_usd_bn, (R, 1, 1)), invest_added=np.zeros((R, S, P)),
             security_added=np.zeros((R, S, P)), corridor=np.zeros((R, S, P)),
             spending=np.zeros((R, S, P, len(INSTRUMENT))),
-            sanctions=PowerAttributes.from_values(self.values, self.powers).sanctions.copy(),
+            sanctions=sanctions, host_income=np.ones_like(sanctions), engagement0=LEVEL_ENGAGEMENT[status],
+            remittances=np.tile(st.remittances0.m0, (R, 1, 1)),
             budget_scale=np.ones((R, P)), fund=np.zeros((R, P)), offers=np.zeros((R, P, S, F)),
             steps_short=np.zeros((R, P), dtype=np.int64),
             doctrine=np.array([DOCTRINE.index(raw["states"][s]["doctrine"]) for s in self.states]),
@@ -264,9 +268,9 @@ class GreatGameModel(mesa.Model):
         keep = reach.any(axis=(0, 2))  # pairs no format reaches in any run are left out
         trend = trend_growth(fund.gdp_growth_per_year, fund.partner_growth_per_year, p.trade.partner_growth_elasticity,
                              p.trade.reference_growth_per_year)
-        gdp_growth = fund.gdp_growth_per_year
+        gdp_growth, host_growth = fund.gdp_growth_per_year, fund.partner_growth_per_year
         if self.spec.raw.get("fundamentals") == "held":  # the start year's economy, held (ODD 9: blank slate)
-            trend, gdp_growth = np.zeros_like(trend), np.zeros_like(gdp_growth)
+            trend, gdp_growth, host_growth = np.zeros_like(trend), np.zeros_like(gdp_growth), np.zeros_like(host_growth)
         self.derived = Derived(
             pair_actor=st.pair_actor[keep], pair_channel=st.pair_channel[keep], pair_club=st.pair_club[keep],
             n_routed=int(keep[: st.n_routed].sum()), reach=reach[:, keep][:, None],
@@ -278,7 +282,7 @@ class GreatGameModel(mesa.Model):
             role=institution_role(fmt.depth, st.convenor, st.members, self.infl.role_convenor, self.infl.role_member),
             invest_base=(fund.fdi_stock_usd_bn + fund.debt_usd_bn + fund.fdi_gross_inflow_cumulative_usd_bn
                          * p.investment.gross_inflow_to_stock[:, None, None]),
-            trend=trend, gdp_growth=gdp_growth, allowed_levels=self._allowed_levels())
+            trend=trend, gdp_growth=gdp_growth, host_growth=host_growth, allowed_levels=self._allowed_levels())
 
     def _allowed_levels(self) -> np.ndarray:
         """(R, S, F, 3) levels a state may take: eligibility, and only `none` in an inactive format."""
@@ -304,6 +308,11 @@ class GreatGameModel(mesa.Model):
         fund = self.structure.fundamentals
         return security_leverage(fund.arms_share + fund.military_presence, self.state.security_added, self.state.gdp,
                                  self.derived.threat)
+
+    @property
+    def migration(self) -> np.ndarray:
+        """Migration leverage of each power over each state, remittances / GDP, (R, S, P) (ODD eq. 4.4f)."""
+        return migration_leverage(self.state.remittances, self.state.gdp)
 
     @property
     def energy(self) -> np.ndarray:
@@ -354,8 +363,7 @@ class GreatGameModel(mesa.Model):
         nr, unions = d.n_routed, d.customs_unions  # the powers' trade and energy pairs come first
         routed = route[:, :, d.pair_actor[:nr]][..., unions] if unions.size else None  # (R, S, nr, G)
         invest = self.invest_total
-        expo = exposure(x.turnover, invest, self.security, self.energy,
-                        np.broadcast_to(st.fundamentals.remittances_pct_gdp, x.turnover.shape), x.gdp, d.threat)
+        expo = exposure(x.turnover, invest, self.security, self.energy, self.migration, x.gdp, d.threat)
         value = expo[:, :, d.pair_actor, d.pair_channel] * p.weights.benefit[:, d.pair_channel][:, None]
         self.now.benefit = marginal_benefit(value, share, d.reach, None if routed is None else (routed, nr, unions))
         self.now.cost = format_cost(d.sovereignty, self.fmt.friction, self.fmt.sanctions_exposure, st.members,
@@ -408,8 +416,8 @@ class GreatGameModel(mesa.Model):
     def update_influence(self) -> None:
         """Influence by channel, total and regional from the current state (ODD eq. 4.4a-i)."""
         x = self.state
-        lev = leverage(x.turnover, x.gdp, self.invest_total, self.security, self.energy,
-                       self.structure.fundamentals.remittances_pct_gdp, x.engagement, self.derived.role)
+        lev = leverage(x.turnover, x.gdp, self.invest_total, self.security, self.energy, self.migration,
+                       x.engagement, self.derived.role)
         x.influence_channels = influence_by_channel(lev, self.infl.autonomy)
         x.influence_total = total_influence(x.influence_channels, self.infl.channel_weights)
         x.state_weight = state_weights(self.spec.raw["influence"]["regional_weights"], x.gdp,
@@ -455,7 +463,7 @@ class GreatGameModel(mesa.Model):
             x.offers = np.where(joined[:, None], 0.0, x.offers)
 
     def _advance(self, new_status: np.ndarray) -> None:
-        """Engagement, stocks, GDP and trade (ODD 4.3)."""
+        """Engagement, stocks, GDP, trade (ODD 4.3) and remittances by host (ODD eq. 4.4f)."""
         p, dt, x, members = self.p, self.dt, self.state, self.structure.members
         trade_channel = self.fmt.channels[..., BENEFIT.trade]
         old_access = trade_access(x.engagement, trade_channel, members)
@@ -472,6 +480,11 @@ class GreatGameModel(mesa.Model):
         x.turnover = update_trade(x.turnover, self.derived.trend, dt, access_change, p.trade.access_elasticity,
                                   x.sanctions, p.secondary_sanctions, p.trade.sanctions_elasticity, p.trade.noise_sd,
                                   self.now.z_trade)
+        x.host_income = advance_host_income(x.host_income, self.derived.host_growth, x.sanctions, self.pw.sanctions,
+                                            p.migration.sanctions_income_loss, dt)
+        labour = access_exposure(x.engagement - x.engagement0, self.fmt.channels[..., BENEFIT.migration], members)
+        x.remittances = remittances(self.structure.remittances0.m0, x.host_income, p.migration.host_income_elasticity,
+                                    labour, p.migration.access_gain)
 
     def _check_finite(self) -> None:
         """Stop and record any run whose state went non-finite (ODD 5): the first variable found, the step and the

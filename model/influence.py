@@ -40,12 +40,13 @@ def institution_role(depth: np.ndarray, convenor: np.ndarray, members: np.ndarra
 
 
 def leverage(turnover: np.ndarray, gdp: np.ndarray, invest_stock: np.ndarray, security: np.ndarray,
-             energy: np.ndarray, remittances_pct: np.ndarray, engagement: np.ndarray,
+             energy: np.ndarray, migration: np.ndarray, engagement: np.ndarray,
              role: np.ndarray) -> np.ndarray:
     """Raw leverage L[r, s, p, c] of power p over state s in each influence channel (ODD eq. 4.4a-f):
     trade = turnover / GDP; investment = (FDI + debt + model-added stock) / GDP; security and energy/transport as
-    composed above; institutions = sum over formats of engagement x role of p; migration = remittances from p / GDP.
-    turnover, invest_stock, security, energy (R, S, P); remittances_pct (S, P); gdp (R, S); engagement (R, S, F);
+    composed above; institutions = sum over formats of engagement x role of p; migration = remittances from p / GDP
+    (`migration.migration_leverage`). turnover, invest_stock, security, energy, migration (R, S, P); gdp (R, S);
+    engagement (R, S, F);
     role (R, F, P)."""
     g = gdp[..., None]
     out = np.empty(turnover.shape + (len(INFLUENCE),))
@@ -54,7 +55,7 @@ def leverage(turnover: np.ndarray, gdp: np.ndarray, invest_stock: np.ndarray, se
     out[..., INFLUENCE.security] = security
     out[..., INFLUENCE.institutions] = np.einsum("rsf,rfp->rsp", engagement, role)
     out[..., INFLUENCE.energy_transport] = energy
-    out[..., INFLUENCE.migration] = remittances_pct / 100.0
+    out[..., INFLUENCE.migration] = migration
     return out
 
 

@@ -310,6 +310,21 @@ PARAMETERS = Fields({
         "reference_growth_per_year": _judged(-0.5, 0.5, "per year", "growth subtracted from trade trend (0: naive "
                                              "gravity)", "J: no multilateral normalisation (ODD 4.3c, 8)"),
     }),
+    "migration": Fields({
+        "host_income_elasticity": Num(0, 5, "elasticity", "response of remittances from a host to the host's nominal "
+                                      "US$ GDP (every host; only Russia's series identifies it) (ODD eq. 4.4f)",
+                                      origin=ESTIMATED, source="pooled panel regression, KGZ TJK UZB on Russia's US$ "
+                                      "GDP, years <= data_year (experiments/fit/remittances.py)",
+                                      spread=Spread("given", source="bootstrap-by-state 95% interval")),
+        "access_gain": _judged(0, 5, "log remittances per unit migration-weighted engagement", "remittances gained "
+                               "when a state's engagement in a host's labour-market formats rises (ODD eq. 4.4f)",
+                               "J: the Kyrgyz 2015 EAEU accession (KGZ - TJK, 0.58 in logs) is the upper end",
+                               spread=Spread("given", source="J")),
+        "sanctions_income_loss": _judged(0, 1, "log host GDP per year per unit sanctions", "drag of sanctions above "
+                                         "their start level on the host's US$ GDP (ODD eq. 4.4f)",
+                                         "J: IMF 2015 Article IV on Russia (1-1.5% of GDP at once, up to 9% over the "
+                                         "medium term, 2014 sanctions = 0.3)", spread=Spread("given", source="J")),
+    }),
     "investment": Fields({
         "depreciation_per_year": _judged(0, 1, "share per year", "decay of the investment and security stocks", "J"),
         "gross_inflow_to_stock": _judged(0, 1, "ratio", "share of cumulative gross FDI inflows still held as a stock",

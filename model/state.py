@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fundamentals import Fundamentals
+from .migration import RemittanceStart
 
 
 @dataclass(eq=False, slots=True)
@@ -50,6 +51,7 @@ class Structure:
     path_share: np.ndarray  # (S, P, L): share of (s, p)'s trade on path k (the rest needs no transit)
     gdp0: np.ndarray  # (S,) GDP at the start, US$ bn (investment stock is held at its share of GDP)
     fundamentals: Fundamentals  # data by state and power (model/fundamentals.py)
+    remittances0: RemittanceStart  # remittances by host at the start, US$ mn/yr (S, P), and their rows (ODD 7.3)
     colours: dict[str, str | None]  # display colour of each power
 
 
@@ -67,6 +69,9 @@ class StateVariables:
     corridor: np.ndarray  # (R, S, P) corridor access in [0, 1]; corridor events
     spending: np.ndarray  # (R, S, P, I) US$ bn/year by instrument; PowerAgent.spend
     sanctions: np.ndarray  # (R, P) sanctions level in [0, 1]; sanctions events
+    host_income: np.ndarray  # (R, P) host's nominal US$ GDP / its start value (ODD eq. 4.4f); _advance
+    remittances: np.ndarray  # (R, S, P) remittances from each host, US$ mn/yr (ODD eq. 4.4f); _advance
+    engagement0: np.ndarray  # (R, S, F) engagement at the start, before any event (migration access base); fixed
     budget_scale: np.ndarray  # (R, P) multiplier of the budget; budget events
     fund: np.ndarray  # (R, P) accession fund, US$ bn; PowerAgent.spend, _pay_packages
     offers: np.ndarray  # (R, P, S, F) accession packages on the table, US$ bn; PowerAgent.bid, _pay_packages
@@ -97,6 +102,7 @@ class Derived:
     invest_base: np.ndarray  # (R, S, P) data investment stock at the start, US$ bn
     trend: np.ndarray  # (R, S, P) trend growth of log turnover per year (ODD eq. 4.3c); 0 when fundamentals held
     gdp_growth: np.ndarray  # (S,) GDP growth per year; 0 when fundamentals held
+    host_growth: np.ndarray  # (P,) the powers' nominal US$ GDP growth per year (ODD eq. 4.4f); 0 when held
     allowed_levels: np.ndarray  # (R, S, F, 3) bool: levels a state may take: eligible, only `none` where inactive
 
 

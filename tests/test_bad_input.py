@@ -57,6 +57,13 @@ CASES = {
                                           ["parameters.doctrine_penalty.isolationist", "unknown doctrine"]),
     "route_weight_over_one": (f"extends: {BASE}\nparameters:\n  routes:\n    customs_route_weight: 1.2\n",
                               ["parameters.routes.customs_route_weight", "out of range [0, 1]"]),
+    # keys added by model v3 (migration channel)
+    "migration_elasticity_negative": (f"extends: {BASE}\nparameters:\n  migration:\n    host_income_elasticity: -1\n",
+                                      ["parameters.migration.host_income_elasticity", "out of range"]),
+    "migration_access_gain_text": (f"extends: {BASE}\nparameters:\n  migration:\n    access_gain: high\n",
+                                   ["parameters.migration.access_gain", "must be a number"]),
+    "migration_sanctions_loss_unknown": (f"extends: {BASE}\nparameters:\n  migration:\n    sanction_income_loss: 0.1\n",
+                                         ["parameters.migration.sanction_income_loss", "did you mean 'sanctions_income_loss'"]),
     "loss_memory_fraction": (f"extends: {BASE}\nparameters:\n  powers:\n    loss_memory_steps: 2.5\n",
                              ["parameters.powers.loss_memory_steps", "whole number"]),
     "accession_share_missing": (f"extends: {BASE}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
