@@ -10,6 +10,7 @@ from greatgame.cli import main
 from .conftest import ROOT, SCENARIOS
 
 BASE = str(SCENARIOS / "baseline.yaml")
+THREE = str(SCENARIOS / "three_powers.yaml")
 
 CASES = {
     "yaml_syntax": ("name: [unclosed\nsteps: 3\n", ["line 2, column", "YAML syntax error"]),
@@ -68,7 +69,7 @@ CASES = {
     "loss_memory_fraction": (f"extends: {BASE}\nparameters:\n  powers:\n    loss_memory_steps: 2.5\n",
                              ["parameters.powers.loss_memory_steps", "whole number"]),
     # a power added to a scenario without it (three_powers has no TUR) must give every instrument share
-    "accession_share_missing": (f"extends: {SCENARIOS / 'three_powers.yaml'}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
+    "accession_share_missing": (f"extends: {THREE}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
                                 "    instrument_shares: {investment: 0.5, security: 0.2, diplomacy: 0.3}\n",
                                 ["powers.TUR.instrument_shares.accession", "missing key"]),
     "fundamentals_unknown": (f"extends: {BASE}\nfundamentals: frozen\n", ["fundamentals", "must be one of"]),
