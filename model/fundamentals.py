@@ -226,11 +226,14 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
         if row and col.sum() > 0:
             fdi[:, pi["RUS"]] = float(row["value"]) * col / col.sum()
             sel.note("fdi_stock", "CA5", "RUS", row["year"])
-    for p in ("USA", "EU"):
+    for p in ("USA", "EU", "TUR"):
         if p in pi:
+            # a direct-investment stock by investor (the state's row, else the regional stock split by trade) first;
+            # where there is none, the state's cumulative gross inflows from the power x a stock ratio (ODD 7.4)
+            fdi[:, pi[p]] = _fdi_stock(sel, states, p, turnover[:, pi[p]])
             for s in states:
                 row = latest(sel.rows(s, p, "fdi_gross_inflow_cumulative"), year, 0)
-                if row:
+                if row and fdi[si[s], pi[p]] == 0:
                     gross[si[s], pi[p]] = float(row["value"])
                     sel.note("fdi_gross_inflow_cumulative", s, p, row["year"])
 
@@ -279,22 +282,28 @@ def _remittance_share(sel: _Selector, state: str, year: int) -> float:
 
 
 def _china_fdi(sel: _Selector, states: tuple[str, ...], china_trade: np.ndarray) -> np.ndarray:
-    """EDB stock of Chinese FDI (ODD 7.4): the state's latest usable row; states without one share the rest of the
-    latest usable regional (CA5) stock by their trade with China in the start year."""
-    rows = [r for r in sel.ties if r["partner"] == "CHN" and r["indicator"] == "fdi_stock"]
+    """EDB stock of Chinese FDI (ODD 7.4), by the rule of `_fdi_stock`."""
+    return _fdi_stock(sel, states, "CHN", china_trade)
+
+
+def _fdi_stock(sel: _Selector, states: tuple[str, ...], partner: str, trade: np.ndarray) -> np.ndarray:
+    """Direct-investment stock of `partner` in each state (ODD 7.4): the state's latest usable `fdi_stock` row (at
+    most STALE_YEARS old); states without one share the rest of the latest usable regional (CA5) stock by their
+    trade with the partner in the start year."""
+    rows = [r for r in sel.ties if r["partner"] == partner and r["indicator"] == "fdi_stock"]
     out = np.zeros(len(states))
     missing = []
     for i, s in enumerate(states):
         row = latest([r for r in rows if r["state"] == s], sel.year, STALE_YEARS)
         if row:
             out[i] = float(row["value"])
-            sel.note("fdi_stock", s, "CHN", row["year"])
+            sel.note("fdi_stock", s, partner, row["year"])
         else:
             missing.append(i)
     region = latest([r for r in rows if r["state"] == "CA5"], sel.year, STALE_YEARS)
     if missing and region:
-        sel.note("fdi_stock", "CA5", "CHN", region["year"])
-        w = china_trade[missing]
+        sel.note("fdi_stock", "CA5", partner, region["year"])
+        w = trade[missing]
         rest = max(0.0, float(region["value"]) - out.sum())
         if w.sum() > 0:
             out[missing] = rest * w / w.sum()

@@ -12,6 +12,7 @@ from typing import Any
 from . import keypaths
 from .axes import DOCTRINE
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
+from .powerset import remove_powers
 from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
 from .uncertainty import Uncertainty, fixed_in_file, parse_uncertainty
 from .yamlio import ScenarioError, deep_merge, resolve_extends
@@ -82,6 +83,8 @@ def load_scenario(source: str | Path | dict, overrides: dict[str, Any] | None = 
         parent = data.pop("extends", None)
         if parent:
             base = resolve_extends(parent)
+            if "powers_remove" in data:
+                base = remove_powers(base, data.pop("powers_remove"), "<dict>")
             added = data.pop("events_add", None)
             data = deep_merge(base, data)
             if added:

@@ -176,6 +176,8 @@ def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     _anchor_files(data, path)
     parent = data.pop("extends", None)
     if parent is None:
+        if "powers_remove" in data:
+            raise ScenarioError(path, "powers_remove", "only a scenario that extends another can remove its powers")
         return data
     if not isinstance(parent, str):
         raise ScenarioError(path, "extends", "must be a file path (a string)")
@@ -185,6 +187,9 @@ def resolve_extends(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     else:
         parent_path = input_file(parent, path.parent, path, "extends")
     base = resolve_extends(parent_path, (*_chain, path))
+    if "powers_remove" in data:  # applied to the extended scenario before this file's keys (model/powerset.py)
+        from .powerset import remove_powers
+        base = remove_powers(base, data.pop("powers_remove"), path)
     added = data.pop("events_add", None)
     merged = deep_merge(base, data)
     if added is not None:

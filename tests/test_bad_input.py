@@ -10,6 +10,7 @@ from greatgame.cli import main
 from .conftest import ROOT, SCENARIOS
 
 BASE = str(SCENARIOS / "baseline.yaml")
+THREE = str(SCENARIOS / "three_powers.yaml")
 
 CASES = {
     "yaml_syntax": ("name: [unclosed\nsteps: 3\n", ["line 2, column", "YAML syntax error"]),
@@ -64,9 +65,19 @@ CASES = {
                                    ["parameters.migration.access_gain", "must be a number"]),
     "migration_sanctions_loss_unknown": (f"extends: {BASE}\nparameters:\n  migration:\n    sanction_income_loss: 0.1\n",
                                          ["parameters.migration.sanction_income_loss", "did you mean 'sanctions_income_loss'"]),
+    # keys added by model v3 (issue 16, powers)
+    "powers_remove_unknown": (f"extends: {BASE}\npowers_remove: [EU, XYZ]\n",
+                              ["powers_remove", "unknown power code 'XYZ'"]),
+    "powers_remove_not_list": (f"extends: {BASE}\npowers_remove: EU\n", ["powers_remove", "must be a list"]),
+    "powers_remove_all": (f"extends: {BASE}\npowers_remove: [RUS, CHN, USA, EU, TUR]\n",
+                          ["powers_remove", "every power"]),
+    "powers_remove_without_extends": ("name: x\npowers_remove: [EU]\n", ["powers_remove", "extends another"]),
+    "powers_remove_then_used": (f"extends: {BASE}\npowers_remove: [EU]\nformats:\n  C5+1:\n    powers: [USA, EU]\n",
+                                ["formats.C5+1.powers", "unknown power code 'EU'"]),
     "loss_memory_fraction": (f"extends: {BASE}\nparameters:\n  powers:\n    loss_memory_steps: 2.5\n",
                              ["parameters.powers.loss_memory_steps", "whole number"]),
-    "accession_share_missing": (f"extends: {BASE}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
+    # a power added to a scenario without it (three_powers has no TUR) must give every instrument share
+    "accession_share_missing": (f"extends: {THREE}\npowers:\n  TUR:\n    budget_usd_bn_per_year: 0.2\n    sanctions: 0\n"
                                 "    instrument_shares: {investment: 0.5, security: 0.2, diplomacy: 0.3}\n",
                                 ["powers.TUR.instrument_shares.accession", "missing key"]),
     "fundamentals_unknown": (f"extends: {BASE}\nfundamentals: frozen\n", ["fundamentals", "must be one of"]),

@@ -31,7 +31,8 @@ def test_tables_have_documented_columns(baseline):
     assert list(inf.columns[:6]) == ["run", "step", "date", "power", "state", "influence"]
     assert {"trade", "investment", "security", "institutions", "energy_transport", "migration"} <= set(inf.columns)
     assert set(inf["state"].unique()) == {"KAZ", "KGZ", "TJK", "TKM", "UZB", "REGION"}
-    assert len(inf) == 4 * 2 * 6 * 3
+    assert baseline.powers == ("RUS", "CHN", "USA", "EU", "TUR")
+    assert len(inf) == 4 * 2 * 6 * 5  # periods x runs x (states + region) x powers
     st = res.status_table()
     assert list(st.columns) == ["run", "step", "date", "state", "format", "status", "engagement"]
     assert set(st["status"].unique()) <= {"none", "partial", "member"}
