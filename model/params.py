@@ -94,6 +94,8 @@ _VIEWS = {  # key path -> (class name, docstring)
     "parameters.routes": ("RouteParameters", "Route parameters (ODD 4.2f), each (R,)."),
     "parameters.trade": ("TradeParameters", "Trade parameters (ODD 4.3), each (R,)."),
     "parameters.investment": ("InvestmentParameters", "Investment-stock parameters (ODD 4.3), each (R,)."),
+    "parameters.security": ("SecurityParameters", "Arms-stock parameters of the security channel (ODD 4.4c), each "
+                            "(R,)."),
     "parameters.powers": ("PowerBehaviour", "Behaviour of the powers (ODD 4.1), each (R,)."),
 }
 _MAP_AXES = {"doctrine": DOCTRINE}
@@ -145,8 +147,8 @@ Parameters = _make_view("parameters", PARAMETERS, {
     "parameters": {"from_values": classmethod(_from_values)},
     "parameters.weights": {"benefit": property(_benefit)},
 })
-BenefitWeights, RouteParameters, TradeParameters, InvestmentParameters, PowerBehaviour = (
-    _VIEW_CLASSES[f"parameters.{k}"] for k in ("weights", "routes", "trade", "investment", "powers"))
+BenefitWeights, RouteParameters, TradeParameters, InvestmentParameters, SecurityParameters, PowerBehaviour = (
+    _VIEW_CLASSES[f"parameters.{k}"] for k in ("weights", "routes", "trade", "investment", "security", "powers"))
 
 
 @dataclass(frozen=True)
