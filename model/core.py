@@ -58,13 +58,15 @@ from .migration import access_exposure, advance_host_income, migration_leverage,
 from .params import FormatAttributes, InfluenceAttributes, Parameters, PowerAttributes, RunValues
 from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
+from .security import arms_share, deliveries_in_run, recent_flow, start_stock
 from .state import Derived, StateVariables, StepValues, Structure
 
 __all__ = ["LEVELS", "GreatGameModel", "Failure", "ModelScenario"]
 DEFAULT_SCENARIO = BASELINE
 DRAW_AHEAD = 10  # steps of draws taken from each run's stream in one call (results do not depend on it)
-CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "security_added", "fund", "remittances", "influence_total",
-           "regional_total")  # fields of `StateVariables` checked for NaN/inf after every step (ODD 5, observation)
+# fields of `StateVariables` checked for NaN/inf after every step (ODD 5, observation)
+CHECKED = ("status", "engagement", "gdp", "turnover", "invest_added", "arms_stock", "fund", "remittances",
+           "influence_total", "regional_total")
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,8 @@ class GreatGameModel(mesa.Model):
         return StateVariables(
             active=active, status=status, engagement=LEVEL_ENGAGEMENT[status], gdp=np.tile(fund.gdp_usd_bn, (R, 1)),
             turnover=np.tile(fund.turnover_usd_bn, (R, 1, 1)), invest_added=np.zeros((R, S, P)),
-            security_added=np.zeros((R, S, P)), corridor=np.zeros((R, S, P)),
+            arms_stock=start_stock(fund.arms_tiv, Parameters.from_values(self.values).security.arms_depreciation_per_year),
+            corridor=np.zeros((R, S, P)),
             spending=np.zeros((R, S, P, len(INSTRUMENT))),
             sanctions=sanctions, host_income=np.ones_like(sanctions), engagement0=LEVEL_ENGAGEMENT[status],
             remittances=np.tile(st.remittances0.m0, (R, 1, 1)),
@@ -282,6 +285,7 @@ class GreatGameModel(mesa.Model):
             role=institution_role(fmt.depth, st.convenor, st.members, self.infl.role_convenor, self.infl.role_member),
             invest_base=(fund.fdi_stock_usd_bn + fund.debt_usd_bn + fund.fdi_gross_inflow_cumulative_usd_bn
                          * p.investment.gross_inflow_to_stock[:, None, None]),
+            arms_flow=recent_flow(fund.arms_tiv, p.security.recent_years),
             trend=trend, gdp_growth=gdp_growth, host_growth=host_growth, allowed_levels=self._allowed_levels())
 
     def _allowed_levels(self) -> np.ndarray:
@@ -305,8 +309,7 @@ class GreatGameModel(mesa.Model):
     @property
     def security(self) -> np.ndarray:
         """Security leverage of each power over each state, (R, S, P) (ODD eq. 4.4c)."""
-        fund = self.structure.fundamentals
-        return security_leverage(fund.arms_share + fund.military_presence, self.state.security_added, self.state.gdp,
+        return security_leverage(arms_share(self.state.arms_stock), self.structure.fundamentals.military_presence,
                                  self.derived.threat)
 
     @property
@@ -474,7 +477,8 @@ class GreatGameModel(mesa.Model):
             * x.active[:, None, :]
         dep = p.investment.depreciation_per_year
         x.invest_added = update_stock(x.invest_added, x.spending[..., INSTRUMENT.investment], dep, dt)
-        x.security_added = update_stock(x.security_added, x.spending[..., INSTRUMENT.security], dep, dt)
+        arms = deliveries_in_run(self.derived.arms_flow, x.spending[..., INSTRUMENT.security], p.security.tiv_per_usd_bn)
+        x.arms_stock = update_stock(x.arms_stock, arms, p.security.arms_depreciation_per_year, dt)
         x.gdp = x.gdp * (1.0 + self.derived.gdp_growth) ** dt
         access_change = trade_access(x.engagement, trade_channel, members) - old_access
         x.turnover = update_trade(x.turnover, self.derived.trend, dt, access_change, p.trade.access_elasticity,

@@ -26,8 +26,9 @@ def diplomatic_lift(diplomacy: np.ndarray, convenor: np.ndarray, gdp: np.ndarray
 
 
 def update_stock(stock: np.ndarray, spending: np.ndarray, depreciation: np.ndarray, dt: float) -> np.ndarray:
-    """Model-added stock (investment or security assistance, US$ bn): s <- s (1 - d)^dt + spending x dt
-    (ODD eq. 4.3b); spending in US$ bn/year, dt in years; depreciation (R,)."""
+    """A stock fed by a flow (ODD eq. 4.3b): s <- s (1 - d)^dt + flow x dt; the model-added investment stock (US$ bn,
+    flow in US$ bn/year) or the arms-delivery stock (TIV mn, flow in TIV mn/year, eq. 4.4c); dt in years;
+    depreciation (R,)."""
     return stock * (1.0 - per_run(depreciation, stock.ndim)) ** dt + spending * dt
 
 

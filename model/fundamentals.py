@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from .files import DATA_DIR
+from .panel import load_panel
+from .security import OTHERS, delivery_table
 
 QUALITY_RANK = {"reported": 0, "mirror": 1, "estimate": 2}
 # The trade basis is a scenario switch (`trade_basis`, ODD 7.2): the rows of the chosen basis first, then IMF DOTS
@@ -49,8 +52,9 @@ class Fundamentals:
     debt_usd_bn: np.ndarray  # (S, P) external debt owed to the power
     fdi_stock_usd_bn: np.ndarray  # (S, P) direct-investment stock
     fdi_gross_inflow_cumulative_usd_bn: np.ndarray  # (S, P) cumulative gross inflows (x a stock ratio in the model)
-    arms_share: np.ndarray  # (S, P) share of arms imports, 0..1
-    military_presence: np.ndarray  # (S, P) 1 base, 0.5 leased facility, 0 none
+    arms_tiv: np.ndarray  # (S, P + 1, Y) SIPRI arms deliveries by supplier (the powers, then others), TIV mn/year
+    arms_years: np.ndarray  # (Y,) the data years of arms_tiv: 1992 to the last year <= the start year
+    military_presence: np.ndarray  # (S, P) weighted presence in the start year (1 base, 0.5 facility), 0 none
     energy_route_share: np.ndarray  # (S, P) share of energy exports routed through/to the power, 0..1
     provenance: tuple[tuple[str, str, str, str, str], ...] = field(default=())  # (quantity, state, partner, period, file)
 
@@ -237,18 +241,10 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
                     gross[si[s], pi[p]] = float(row["value"])
                     sel.note("fdi_gross_inflow_cumulative", s, p, row["year"])
 
-    arms = _arms(sel, states, powers)
-    presence = np.zeros((S, P))
-    for r in sel.ties:
-        if r["state"] in si and r["partner"] in pi and r["year"] == str(year):
-            weight = {"military_base": 1.0, "military_facility_lease": 0.5}.get(r["indicator"])
-            if weight is not None:
-                presence[si[r["state"]], pi[r["partner"]]] = weight * float(r["value"])
-                sel.note(r["indicator"], r["state"], r["partner"], r["year"])
-
+    arms_tiv, arms_years, presence = security_data(sel, states, powers)
     energy = _energy_routes(sel, states, powers, gdp)
     return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, gross,
-                        arms, presence, energy, tuple(sel.provenance))
+                        arms_tiv, arms_years, presence, energy, tuple(sel.provenance))
 
 
 def _remittance_share(sel: _Selector, state: str, year: int) -> float:
@@ -310,34 +306,36 @@ def _fdi_stock(sel: _Selector, states: tuple[str, ...], partner: str, trade: np.
     return out
 
 
-def _arms(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...]) -> np.ndarray:
-    """Arms-import shares (ODD 7.5): the state's latest usable SIPRI share; Tajikistan's TIV shares; else the
-    regional (CA5) share; a state with a share of its own gets no regional fill-in; else a documented judgement."""
-    arms = np.zeros((len(states), len(powers)))
-    year = sel.year
-    own_rows = {r["state"] for r in usable([r for r in sel.ties if r["indicator"] == "arms_import_share"], year)}
-    tiv = {}
-    for r in usable([r for r in sel.ties if r["indicator"] == "arms_imports_tiv"], year):
-        tiv.setdefault(r["state"], {})[r["partner"]] = (float(r["value"]), r["year"])
-    for j, p in enumerate(powers):
-        regional = latest(sel.rows("CA5", p, "arms_import_share"), year)
-        for i, s in enumerate(states):
-            own = latest(sel.rows(s, p, "arms_import_share"), year)
-            if own:
-                arms[i, j] = float(own["value"]) / 100
-                sel.note("arms_import_share", s, p, own["year"])
-            elif s in tiv:
-                if p in tiv[s]:  # + Bulgaria's 3 TIV (note of the TJK row)
-                    arms[i, j] = tiv[s][p][0] / (sum(v for v, _ in tiv[s].values()) + 3.0)
-                    sel.note("arms_imports_tiv", s, p, tiv[s][p][1])
-            elif s == "TKM":
-                continue  # Russia not the main supplier; no shares published: zero (ODD 7.5)
-            elif regional and s not in own_rows:
-                arms[i, j] = float(regional["value"]) / 100
-                sel.note("arms_import_share", "CA5", p, regional["year"])
-            elif s not in own_rows and s not in tiv and (v := sel.judgement(s, p, "arms_import_share")) is not None:
-                arms[i, j] = v / 100
-    return arms
+PRESENCE_FILE = "presence_weights.csv"  # weight of each coded installation (ODD 7.7): base 1, facility 0.5
+PANEL_FILE = "panel/security_migration.csv"
+
+
+def security_data(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...],
+                  rows: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The security channel's data of the start year Y (ODD 7.5, 7.7) from the panel (`rows`: its arms_tiv and
+    base_presence rows; default the shipped panel): SIPRI deliveries by supplier column (the powers, then others)
+    for every data year 1992..Y, and the weighted presence of each power in Y. A presence row counts only if it
+    describes Y and was published by Y (its `vintage`): a row dated later (the Chinese post in Tajikistan, reported
+    in 2019) is not what a Y-start could know. Returns arms_tiv (S, P + 1, Y'), arms_years (Y',), presence (S, P)."""
+    if rows is None:
+        rows = load_panel(("arms_tiv", "base_presence"))
+    rows = rows[rows["year"] <= sel.year]
+    arms = rows[rows["series"] == "arms_tiv"]
+    years = np.arange(int(arms["year"].min()), int(arms["year"].max()) + 1)
+    tiv = delivery_table(arms, states, powers, years)
+    for s in states:
+        for q in (*powers, OTHERS):
+            sel.note("arms_tiv", s, q, f"{years[0]}-{years[-1]}", PANEL_FILE)
+    weights = {(r["state"], r["partner"]): float(r["weight"]) for r in _read(PRESENCE_FILE)}
+    presence = np.zeros((len(states), len(powers)))
+    base = rows[(rows["series"] == "base_presence") & (rows["year"] == sel.year)]
+    for r in base.itertuples():
+        if r.state in states and r.partner in powers and int(str(r.vintage)[:4]) <= sel.year:
+            if (r.state, r.partner) not in weights:
+                raise ValueError(f"model/data/{PRESENCE_FILE}: no weight for the installation {r.state}-{r.partner}")
+            presence[states.index(r.state), powers.index(r.partner)] = weights[(r.state, r.partner)] * r.value
+            sel.note("base_presence", r.state, r.partner, str(r.year), PANEL_FILE)
+    return tiv, years, presence
 
 
 def _energy_routes(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...], gdp: np.ndarray) -> np.ndarray:

@@ -12,12 +12,12 @@ from .axes import INFLUENCE
 from .choice import per_run
 
 
-def security_leverage(arms_presence: np.ndarray, assistance: np.ndarray, gdp: np.ndarray,
-                      threat: np.ndarray) -> np.ndarray:
-    """Security leverage of each power (ODD eq. 4.4c): (arms-import share + military presence + 100 x security
-    assistance stock / GDP) x (1 + threat): a security patron matters more when the threat is high.
-    arms_presence (S, P); assistance (R, S, P) US$ bn; gdp (R, S); threat (R, S). Returns (R, S, P)."""
-    return (arms_presence + 100.0 * assistance / gdp[..., None]) * (1.0 + threat[..., None])
+def security_leverage(arms_share: np.ndarray, presence: np.ndarray, threat: np.ndarray) -> np.ndarray:
+    """Security leverage of each power (ODD eq. 4.4c): L = arms share + presence x (1 + theta_s): a power's share of
+    the state's arms-delivery stock, plus its bases and facilities, worth more by the threat theta_s the state faces
+    (the threat raises the value of whoever guards the state, not every power's leverage).
+    arms_share (R, S, P); presence (S, P); threat (R, S). Returns (R, S, P)."""
+    return arms_share + presence * (1.0 + threat[..., None])
 
 
 def energy_leverage(route_share: np.ndarray, price_index: np.ndarray, corridor: np.ndarray) -> np.ndarray:

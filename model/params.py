@@ -95,6 +95,8 @@ _VIEWS = {  # key path -> (class name, docstring)
     "parameters.trade": ("TradeParameters", "Trade parameters (ODD 4.3), each (R,)."),
     "parameters.investment": ("InvestmentParameters", "Investment-stock parameters (ODD 4.3), each (R,)."),
     "parameters.migration": ("MigrationParameters", "Migration-channel parameters (ODD 4.4f), each (R,)."),
+    "parameters.security": ("SecurityParameters", "Arms-stock parameters of the security channel (ODD 4.4c), each "
+                            "(R,)."),
     "parameters.powers": ("PowerBehaviour", "Behaviour of the powers (ODD 4.1), each (R,)."),
 }
 _MAP_AXES = {"doctrine": DOCTRINE}
@@ -146,8 +148,9 @@ Parameters = _make_view("parameters", PARAMETERS, {
     "parameters": {"from_values": classmethod(_from_values)},
     "parameters.weights": {"benefit": property(_benefit)},
 })
-BenefitWeights, RouteParameters, TradeParameters, MigrationParameters, InvestmentParameters, PowerBehaviour = (
-    _VIEW_CLASSES[f"parameters.{k}"] for k in ("weights", "routes", "trade", "migration", "investment", "powers"))
+BenefitWeights, RouteParameters, TradeParameters, MigrationParameters, InvestmentParameters, SecurityParameters, \
+    PowerBehaviour = (_VIEW_CLASSES[f"parameters.{k}"] for k in ("weights", "routes", "trade", "migration", "investment",
+                                                                 "security", "powers"))
 
 
 @dataclass(frozen=True)

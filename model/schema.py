@@ -177,6 +177,8 @@ INFLUENCE_CHANNELS = INFLUENCE
 KINDS = KIND
 DOCTRINES = DOCTRINE
 CALIBRATED = "calibrated (ODD 9)"
+ARMS_STOCK_FIT = ("estimated from the SIPRI panel: `python -m greatgame.experiments.fit.arms_stock --upto 2022` "
+                  "(a 2017 start: --upto 2017), bootstrap by state for the range (ODD 7.5)")
 CHARTER = "coded from the format's charter (ODD 3.2)"
 INSTRUMENT_SUM = "instrument shares must sum to 1: vary them as a lever, not a range"
 
@@ -326,9 +328,22 @@ PARAMETERS = Fields({
                                          "medium term, 2014 sanctions = 0.3)", spread=Spread("given", source="J")),
     }),
     "investment": Fields({
-        "depreciation_per_year": _judged(0, 1, "share per year", "decay of the investment and security stocks", "J"),
+        "depreciation_per_year": _judged(0, 1, "share per year", "decay of the model-added investment stock", "J"),
         "gross_inflow_to_stock": _judged(0, 1, "ratio", "share of cumulative gross FDI inflows still held as a stock",
                                          "J: cumulative gross inflows (KAZ: US 62, EU 160 US$ bn) against stocks"),
+    }),
+    "security": Fields({
+        "arms_depreciation_per_year": Num(0, 1, "share per year", "decay of the arms-delivery stock by supplier "
+                                          "(perpetual inventory, ODD eq. 4.4c)", origin=ESTIMATED,
+                                          source=ARMS_STOCK_FIT, spread=Spread("given", source=ARMS_STOCK_FIT)),
+        "tiv_per_usd_bn": _judged(0, 1e4, "TIV mn per US$ bn", "SIPRI TIV a power's security spending delivers "
+                                  "(ODD eq. 4.4c)", "J: global TIV 2017 / SIPRI's value of the 2017 arms trade "
+                                  "(336), x half of security spending buying major arms (ODD 6)",
+                                  spread=Spread("given", source="J: a tenth to all of security spending buys "
+                                                "major arms")),
+        "recent_years": _judged(1, 30, "years", "window of the recent SIPRI deliveries each supplier keeps up "
+                                "during a run", "J: SIPRI's own five-year averages (persistence of the recent "
+                                "flow)", integer=True),
     }),
     "powers": Fields({
         "allocation_rationality": _judged(0, 1e3, "1/value", "how sharply powers concentrate spending", "J"),

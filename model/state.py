@@ -65,7 +65,7 @@ class StateVariables:
     gdp: np.ndarray  # (R, S) US$ bn; _advance
     turnover: np.ndarray  # (R, S, P) goods trade, US$ bn/year; _advance (ODD eq. 4.3c), trade_shock events
     invest_added: np.ndarray  # (R, S, P) model-added investment stock, US$ bn; _advance, _pay_packages
-    security_added: np.ndarray  # (R, S, P) security-assistance stock, US$ bn; _advance
+    arms_stock: np.ndarray  # (R, S, P + 1) arms-delivery stock by supplier (powers, then others), TIV mn; _advance
     corridor: np.ndarray  # (R, S, P) corridor access in [0, 1]; corridor events
     spending: np.ndarray  # (R, S, P, I) US$ bn/year by instrument; PowerAgent.spend
     sanctions: np.ndarray  # (R, P) sanctions level in [0, 1]; sanctions events
@@ -100,6 +100,7 @@ class Derived:
     switching: np.ndarray  # (R, F, 3, 3) cost of moving from level a to level b (ODD eq. 4.2d)
     role: np.ndarray  # (R, F, P) institutional role of each power in each format (ODD eq. 4.4d)
     invest_base: np.ndarray  # (R, S, P) data investment stock at the start, US$ bn
+    arms_flow: np.ndarray  # (R, S, P + 1) recent mean SIPRI deliveries each supplier keeps up, TIV mn/year (4.4c)
     trend: np.ndarray  # (R, S, P) trend growth of log turnover per year (ODD eq. 4.3c); 0 when fundamentals held
     gdp_growth: np.ndarray  # (S,) GDP growth per year; 0 when fundamentals held
     host_growth: np.ndarray  # (P,) the powers' nominal US$ GDP growth per year (ODD eq. 4.4f); 0 when held

@@ -117,7 +117,7 @@ def test_twin_states_make_identical_choices(baseline):
             v[1] = v[0]
             twin[field.name] = v
     m.structure.fundamentals = dataclasses.replace(f, **twin)
-    for name in ("turnover", "invest_added", "security_added", "gdp", "influence_total", "status", "engagement",
+    for name in ("turnover", "invest_added", "arms_stock", "gdp", "influence_total", "status", "engagement",
                  "corridor"):
         arr = getattr(m.state, name)
         arr[:, 1] = arr[:, 0]
