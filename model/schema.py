@@ -316,7 +316,8 @@ PARAMETERS = Fields({
         "host_income_elasticity": Num(0, 5, "elasticity", "response of remittances from a host to the host's nominal "
                                       "US$ GDP (every host; only Russia's series identifies it) (ODD eq. 4.4f)",
                                       origin=ESTIMATED, source="pooled panel regression, KGZ TJK UZB on Russia's US$ "
-                                      "GDP, years <= data_year (experiments/fit/remittances.py)",
+                                      "GDP, years <= data_year: `python -m greatgame.experiments.fit.remittances "
+                                      "--upto 2022` (a 2017 start: --upto 2017)",
                                       spread=Spread("given", source="bootstrap-by-state 95% interval")),
         "access_gain": _judged(0, 5, "log remittances per unit migration-weighted engagement", "remittances gained "
                                "when a state's engagement in a host's labour-market formats rises (ODD eq. 4.4f)",

@@ -69,13 +69,14 @@ def test_start_arms_shares_are_the_stock_shares_of_the_panel_rows(name, year):
 
 
 def test_start_arms_shares_with_full_decay_are_the_last_data_years_rows():
-    """delta = 1 keeps only the last data year: Kazakhstan 2017 (RUS 163, CHN 0, USA 3 of ALL 216 TIV mn) and 2021
-    (RUS 85 of 85; SIPRI's tables end in 2021, so a 2022 start's last data year is 2021)."""
+    """delta = 1 keeps only the last data year: Kazakhstan 2017 (RUS 163, CHN 0, USA 3, EU 37, TUR 2 of ALL 216 TIV
+    mn) and 2021 (RUS 85 of 85; SIPRI's tables end in 2021, so a 2022 start's last data year is 2021)."""
     m17 = GreatGameModel(fixed("backcast_2017.yaml"), runs=1, run_values={DELTA: [1.0]})
     m22 = GreatGameModel(fixed("baseline.yaml"), runs=1, run_values={DELTA: [1.0]})
     s = m17.states.index("KAZ")
-    np.testing.assert_allclose(arms_share(m17.state.arms_stock)[0, s], np.array([163, 0, 3]) / 216)
-    np.testing.assert_allclose(arms_share(m22.state.arms_stock)[0, s], [1.0, 0.0, 0.0])
+    tiv17 = {"RUS": 163, "CHN": 0, "USA": 3, "EU": 37, "TUR": 2}
+    np.testing.assert_allclose(arms_share(m17.state.arms_stock)[0, s], np.array([tiv17[p] for p in m17.powers]) / 216)
+    np.testing.assert_allclose(arms_share(m22.state.arms_stock)[0, s], [float(p == "RUS") for p in m22.powers])
 
 
 def test_stock_recent_flow_and_shares_of_small_arrays():
