@@ -33,7 +33,7 @@ def exposure(turnover: np.ndarray, invest_stock: np.ndarray, security: np.ndarra
              migration: np.ndarray, gdp: np.ndarray, threat: np.ndarray) -> np.ndarray:
     """Exposure E[r, s, q, b] of each state to each actor by benefit channel (ODD eq. 4.2a): for a power,
     trade = turnover/GDP, investment = stock/GDP, security = arms-stock share + presence x (1 + threat) (eq. 4.4c),
-    energy_transport = route share x price + corridor, migration = remittances/GDP; for the region column,
+    energy_transport = export-route share x price (4.4e), migration = remittances/GDP; for the region column,
     security = the state's threat and regional = 1. Inputs (R, S, P) except gdp (R, S) and threat (R, S)."""
     R, S, P = turnover.shape
     out = np.zeros((R, S, P + 1, len(BENEFIT)))

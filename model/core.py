@@ -40,6 +40,7 @@ from .choice import (
     switching_table,
 )
 from .dynamics import diplomatic_lift, trade_access, trend_growth, update_engagement, update_stock, update_trade
+from .energy import common_units, conversion_factors
 from .files import BASELINE
 from .fundamentals import load_fundamentals, load_routes, observed_status
 from .influence import (
@@ -247,7 +248,9 @@ class GreatGameModel(mesa.Model):
             active=active, status=status, engagement=LEVEL_ENGAGEMENT[status], gdp=np.tile(fund.gdp_usd_bn, (R, 1)),
             turnover=np.tile(fund.turnover_usd_bn, (R, 1, 1)), invest_added=np.zeros((R, S, P)),
             arms_stock=start_stock(fund.arms_tiv, Parameters.from_values(self.values).security.arms_depreciation_per_year),
-            corridor=np.zeros((R, S, P)),
+            export_routes=common_units(fund.export_routes, conversion_factors(
+                self.values.get("parameters.energy_routes.gas_mtoe_per_bcm"),
+                self.values.get("parameters.energy_routes.rail_mtoe_per_mt"))),
             spending=np.zeros((R, S, P, len(INSTRUMENT))),
             sanctions=sanctions, host_income=np.ones_like(sanctions), engagement0=LEVEL_ENGAGEMENT[status],
             remittances=np.tile(st.remittances0.m0, (R, 1, 1)),
@@ -320,8 +323,7 @@ class GreatGameModel(mesa.Model):
     @property
     def energy(self) -> np.ndarray:
         """Energy/transport leverage of each power over each state, (R, S, P) (ODD eq. 4.4e)."""
-        return energy_leverage(self.structure.fundamentals.energy_route_share, self.p.energy_price_index,
-                               self.state.corridor)
+        return energy_leverage(self.state.export_routes, self.p.energy_price_index)
 
     def effective_budget(self) -> np.ndarray:
         """Spendable budget of every power this step, (R, P) US$ bn/year (ODD eq. 4.1a)."""

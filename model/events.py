@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .axes import LEVELS
+from .energy import COMMODITIES, add_corridor, conversion_factors
 
 if TYPE_CHECKING:
     from .core import GreatGameModel
@@ -40,11 +41,16 @@ def _setter(key: str, field: str) -> Callable[[GreatGameModel, dict], None]:
 
 
 def corridor(m: GreatGameModel, ev: dict) -> None:
-    """Add corridor access of a power to states (capped at 1)."""
-    j = _power(m, ev)
-    states = range(m.S) if ev["states"] == "all" else [m.states.index(s) for s in ev["states"]]
-    for s in states:
-        m.state.corridor[:, s, j] = np.minimum(1.0, m.state.corridor[:, s, j] + ev["strength"])
+    """Add export-route capacity carried by a power to states (ODD 4.5): `strength` x each state's current total,
+    or `capacity` of a `commodity` (bcm/yr gas, Mt/yr oil or rail) on the run's Mtoe scale. The power's route share
+    rises and the others' fall."""
+    states = np.arange(m.S) if ev["states"] == "all" else np.array([m.states.index(s) for s in ev["states"]])
+    if "capacity" in ev:
+        e = m.p.energy_routes
+        factor = conversion_factors(e.gas_mtoe_per_bcm, e.rail_mtoe_per_mt)[:, COMMODITIES.index(ev["commodity"])]
+        add_corridor(m.state.export_routes, states, _power(m, ev), capacity=ev["capacity"] * factor)
+    else:
+        add_corridor(m.state.export_routes, states, _power(m, ev), strength=ev["strength"])
 
 
 def trade_shock(m: GreatGameModel, ev: dict) -> None:

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .energy import load_export_routes
 from .files import DATA_DIR
 from .panel import load_panel
 from .security import OTHERS, delivery_table
@@ -55,7 +56,7 @@ class Fundamentals:
     arms_tiv: np.ndarray  # (S, P + 1, Y) SIPRI arms deliveries by supplier (the powers, then others), TIV mn/year
     arms_years: np.ndarray  # (Y,) the data years of arms_tiv: 1992 to the last year <= the start year
     military_presence: np.ndarray  # (S, P) weighted presence in the start year (1 base, 0.5 facility), 0 none
-    energy_route_share: np.ndarray  # (S, P) share of energy exports routed through/to the power, 0..1
+    export_routes: np.ndarray  # (S, P + 1, K) exports carried by routes each power (then others) serves (model/energy.py)
     provenance: tuple[tuple[str, str, str, str, str], ...] = field(default=())  # (quantity, state, partner, period, file)
 
 
@@ -242,9 +243,10 @@ def load_fundamentals(year: int, states: tuple[str, ...], powers: tuple[str, ...
                     sel.note("fdi_gross_inflow_cumulative", s, p, row["year"])
 
     arms_tiv, arms_years, presence = security_data(sel, states, powers)
-    energy = _energy_routes(sel, states, powers, gdp)
+    routes = load_export_routes(year, states, powers)  # ODD 7.6
+    sel.provenance.extend(routes.provenance)
     return Fundamentals(year, states, powers, gdp, pop, growth, partner_growth, turnover, remit, debt, fdi, gross,
-                        arms_tiv, arms_years, presence, energy, tuple(sel.provenance))
+                        arms_tiv, arms_years, presence, routes.quantity, tuple(sel.provenance))
 
 
 def _remittance_share(sel: _Selector, state: str, year: int) -> float:
@@ -336,47 +338,6 @@ def security_data(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ..
             presence[states.index(r.state), powers.index(r.partner)] = weights[(r.state, r.partner)] * r.value
             sel.note("base_presence", r.state, r.partner, str(r.year), PANEL_FILE)
     return tiv, years, presence
-
-
-def _energy_routes(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ...], gdp: np.ndarray) -> np.ndarray:
-    """Share of a state's energy exports that depend on each power (ODD 7.6), from the latest usable rows: KAZ oil
-    through Russia and through the Kazakhstan-China pipeline; TKM gas volumes to China and Russia; UZB gas to
-    China scaled by its export value relative to GDP, divided by Turkmenistan's."""
-    out = np.zeros((len(states), len(powers)))
-    si = {s: i for i, s in enumerate(states)}
-    pi = {p: j for j, p in enumerate(powers)}
-
-    def val(state: str, partner: str, indicators: tuple[str, ...]) -> float | None:
-        rows = [r for ind in indicators for r in sel.rows(state, partner, ind)]
-        best = latest(rows, sel.year)
-        if best is None:
-            return None
-        same = [r for r in rows if r["year"] == best["year"]]
-        for r in same:
-            sel.note(r["indicator"], state, partner, r["year"])
-        return sum(float(r["value"]) for r in same)
-
-    if "KAZ" in si:
-        shares = {"RUS": val("KAZ", "RUS", ("oil_export_share_via_CPC", "oil_export_share_via_Atyrau_Samara",
-                                            "oil_export_share_via_russia")),
-                  "CHN": val("KAZ", "CHN", ("oil_export_share_via_KCP",))}
-        for p, v in shares.items():
-            if p in pi and v is not None:
-                out[si["KAZ"], pi[p]] = v / 100  # oil dominates Kazakh exports: exposure 1
-    tkm_gas_gdp = None
-    if "TKM" in si:
-        vol = {p: val("TKM", p, ("gas_export_volume",)) or 0.0 for p in ("CHN", "RUS")}
-        total = sum(vol.values())
-        for p, v in vol.items():
-            if p in pi and total:
-                out[si["TKM"], pi[p]] = v / total
-        value = val("TKM", "CHN", ("gas_export_value",))
-        tkm_gas_gdp = value / gdp[si["TKM"]] if value else None
-    if "UZB" in si and "CHN" in pi and tkm_gas_gdp:
-        value = val("UZB", "CHN", ("gas_export_value",))
-        if value:
-            out[si["UZB"], pi["CHN"]] = min(1.0, (value / gdp[si["UZB"]]) / tkm_gas_gdp)
-    return out
 
 
 @lru_cache(maxsize=8)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .axes import INFLUENCE
 from .choice import per_run
+from .energy import route_share
 
 
 def security_leverage(arms_share: np.ndarray, presence: np.ndarray, threat: np.ndarray) -> np.ndarray:
@@ -20,10 +21,11 @@ def security_leverage(arms_share: np.ndarray, presence: np.ndarray, threat: np.n
     return arms_share + presence * (1.0 + threat[..., None])
 
 
-def energy_leverage(route_share: np.ndarray, price_index: np.ndarray, corridor: np.ndarray) -> np.ndarray:
-    """Energy/transport leverage (ODD eq. 4.4e): energy route share x price index + corridor access.
-    route_share (S, P); price_index (R,); corridor (R, S, P)."""
-    return route_share * per_run(price_index, 3) + corridor
+def energy_leverage(export_routes: np.ndarray, price_index: np.ndarray) -> np.ndarray:
+    """Energy/transport leverage (ODD eq. 4.4e): the power's share of the state's export routes x the energy price
+    index, `X[s, p] / sum_c X[s, c] x price` (c: the powers and `others`; 0 for a state with no export route).
+    export_routes (R, S, P + 1) Mtoe/yr (model/energy.py); price_index (R,). Returns (R, S, P)."""
+    return route_share(export_routes, export_routes.shape[-1] - 1) * per_run(price_index, 3)
 
 
 def state_threat(threat_level: np.ndarray, spillover: np.ndarray, afghan_border: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ pipelines, railways and corridors, pipeline gas flows). Every row: series, state
 (whose statistics), source, vintage (when the source was published or downloaded), note. The dated record of
 alignment spells is `record.csv` beside them (read by the choices issue's estimation, not here).
 
-Not read by the model yet: the influence and choices issues (16, 17) build on it. `load_panel(upto=Y)` keeps only
-rows describing year Y or earlier, the rule a fit at origin Y must follow.
+Read by the energy/transport channel (`routes`, model/energy.py); the other influence channels and the choices
+issue (16, 17) build on it too. `load_panel(upto=Y)` keeps only rows describing year Y or earlier, the rule a fit at
+origin Y must follow.
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ _VIEWS = {  # key path -> (class name, docstring)
     "parameters": ("Parameters", "The `parameters` section, typed: `p.trade.access_elasticity` is an array (R,)."),
     "parameters.weights": ("BenefitWeights", "Utility weights of the benefit channels and of the cost terms (ODD 4.2), "
                            "each (R,)."),
+    "parameters.energy_routes": ("EnergyRouteParameters", "Units of the export-route scale (ODD 4.4e), each (R,)."),
     "parameters.routes": ("RouteParameters", "Route parameters (ODD 4.2f), each (R,)."),
     "parameters.trade": ("TradeParameters", "Trade parameters (ODD 4.3), each (R,)."),
     "parameters.investment": ("InvestmentParameters", "Investment-stock parameters (ODD 4.3), each (R,)."),

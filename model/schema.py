@@ -299,6 +299,16 @@ PARAMETERS = Fields({
     "threat_spillover": _judged(0, 1, "share 0-1", "share of the threat felt by states without an Afghan border", "J"),
     "energy_price_index": Num(0.01, 100, "index, 2022 = 1", "energy price level; scales energy leverage", origin=DATA,
                               source="the index's base year: 2022 = 1"),
+    "energy_routes": Fields({
+        "gas_mtoe_per_bcm": Num(0.5, 1.2, "Mtoe per bcm", "energy content of pipeline gas on the export-route scale "
+                                "(oil = 1 Mtoe per Mt; ODD 4.4e)", origin=DATA,
+                                source="BP Statistical Review, approximate conversion factors (July 2021): 1 bcm "
+                                "natural gas = 0.860 Mtoe", spread=Spread("given", source="scenarios/baseline.yaml")),
+        "rail_mtoe_per_mt": _judged(0, 5, "Mtoe per Mt of rail freight", "weight of a tonne of rail freight capacity "
+                                    "against a tonne of oil on the export-route scale (ODD 4.4e)",
+                                    "J: tonne for tonne (a tonnage scale)",
+                                    spread=Spread("given", source="scenarios/baseline.yaml")),
+    }),
     "secondary_sanctions": _judged(0, 1, "share 0-1", "enforcement of secondary sanctions on trade with sanctioned "
                                    "powers", "J: weak enforcement in 2022"),
     "trade": Fields({
@@ -424,7 +434,9 @@ EVENT_TYPES: dict[str, dict[str, Any]] = {
     "threat": {"level": Num(**SHARE)},
     "secondary_sanctions": {"level": Num(**SHARE)},
     "energy_price": {"index": Num(0.01, 100, "index")},
-    "corridor": {"power": Codes("power"), "states": Codes("state", allow_all=True), "strength": Num(0, 1)},
+    "corridor": {"power": Codes("power"), "states": Codes("state", allow_all=True),
+                 "strength": Num(0, 10, "share of the state's export-route total"),
+                 "capacity": Num(0, 1000, "bcm/yr (gas) or Mt/yr (oil, rail)"), "commodity": Choice(("gas", "oil", "rail"))},
     "trade_shock": {"power": Codes("power", allow_all=True), "scale": Num(0, 10, "multiplier")},
     "format_open": {"format": Codes("format")},
     "format_close": {"format": Codes("format")},
@@ -433,6 +445,7 @@ EVENT_TYPES: dict[str, dict[str, Any]] = {
     "doctrine": {"state": Codes("state"), "doctrine": Choice(DOCTRINE)},
 }
 EVENT_COMMON = {"at", "step", "type", "note"}
+EVENT_OPTIONAL = {"corridor": frozenset({"strength", "capacity", "commodity"})}  # checked by `_check_corridor`
 
 
 def did_you_mean(key: str, options: list[str]) -> str:
@@ -530,11 +543,27 @@ def check_event(value: Any, path: str, file: str | None) -> dict:
         out["step"] = check_value(Num(0, 10**6, integer=True), value["step"], f"{path}.step", file)
     for key, sub in spec.items():
         if key not in value:
+            if key in EVENT_OPTIONAL.get(kind, ()):
+                continue
             raise ScenarioError(file, f"{path}.{key}", f"missing key for a '{kind}' event")
         out[key] = check_value(sub, value[key], f"{path}.{key}", file)
+    if kind == "corridor":
+        _check_corridor(out, path, file)
     if "note" in value:
         out["note"] = str(value["note"])
     return out
+
+
+def _check_corridor(ev: dict, path: str, file: str | None) -> None:
+    """A corridor event gives exactly one of `strength` (new capacity as a share of each state's current export-route
+    total) or `capacity` with its `commodity` (new capacity in bcm/yr of gas or Mt/yr of oil or rail; ODD 4.5)."""
+    if ("strength" in ev) == ("capacity" in ev):
+        raise ScenarioError(file, path, "a 'corridor' event gives exactly one of 'strength' (a share of the state's "
+                            "export-route total) or 'capacity' (with 'commodity')")
+    if ("capacity" in ev) != ("commodity" in ev):
+        key = "commodity" if "capacity" in ev else "capacity"
+        raise ScenarioError(file, f"{path}.{key}", f"missing key for a 'corridor' event with "
+                            f"'{'capacity' if key == 'commodity' else 'commodity'}'")
 
 
 def spec_at(path: str, spec: Any = SCENARIO) -> Any:

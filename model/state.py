@@ -66,7 +66,7 @@ class StateVariables:
     turnover: np.ndarray  # (R, S, P) goods trade, US$ bn/year; _advance (ODD eq. 4.3c), trade_shock events
     invest_added: np.ndarray  # (R, S, P) model-added investment stock, US$ bn; _advance, _pay_packages
     arms_stock: np.ndarray  # (R, S, P + 1) arms-delivery stock by supplier (powers, then others), TIV mn; _advance
-    corridor: np.ndarray  # (R, S, P) corridor access in [0, 1]; corridor events
+    export_routes: np.ndarray  # (R, S, P + 1) exports each power (then others) carries, Mtoe/yr; corridor events
     spending: np.ndarray  # (R, S, P, I) US$ bn/year by instrument; PowerAgent.spend
     sanctions: np.ndarray  # (R, P) sanctions level in [0, 1]; sanctions events
     host_income: np.ndarray  # (R, P) host's nominal US$ GDP / its start value (ODD eq. 4.4f); _advance

@@ -118,7 +118,7 @@ def test_twin_states_make_identical_choices(baseline):
             twin[field.name] = v
     m.structure.fundamentals = dataclasses.replace(f, **twin)
     for name in ("turnover", "invest_added", "arms_stock", "gdp", "influence_total", "status", "engagement",
-                 "corridor"):
+                 "export_routes"):
         arr = getattr(m.state, name)
         arr[:, 1] = arr[:, 0]
     st = m.structure
