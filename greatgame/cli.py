@@ -390,7 +390,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     resp = sub.add_parser("responsiveness", help="what every shipped scenario changes against the baseline",
                           description="Run the baseline and every shipped scenario with common random numbers and "
                           "write, for the horizon, the paired change in each status probability (and in the "
-                          "probability of a downgrade) and in each power's regional influence, with 95%% intervals: "
+                          "probability of a downgrade) and in each power's regional influence, with 95%% intervals, "
+                          "under both trade bases, and whether each is robust in sign (docs/OUTPUT.md): "
                           "responsiveness.md and responsiveness.csv in --out.")
     resp.add_argument("--out", default=str(RESULTS / "responsiveness"), help="output folder")
     resp.add_argument("--runs", type=int, default=100, help="runs per scenario under each trade basis (default 100)")
@@ -404,7 +405,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                          "energy prices, each format's depth and binding obligations) the paired change it causes in "
                          "every status probability and in regional and per-state influence per power at the horizon, "
                          "with 95%% intervals (common random numbers: lever run k shares seeds and uncertainty draws "
-                         "with reference run k; a lever scales each run's own value). Writes levers.md, levers.csv "
+                         "with reference run k; a lever scales each run's own value), under both trade bases, and "
+                         "whether each effect is robust in sign (docs/OUTPUT.md). Writes levers.md, levers.csv "
                          "and tornado.png into --out.")
     lev.add_argument("scenario", nargs="?", help="reference scenario (default: the shipped baseline)")
     lev.add_argument("--runs", type=int, default=100, help="runs per lever under each trade basis (default 100)")

@@ -233,7 +233,7 @@ def test_compare_tab_runs_both_settings_with_common_seeds(folders):
     assert chn["runs B > A"] + chn["runs B < A"] <= 1
     assert chn["sign"].startswith("sign not robust") and "fewer than 20" in chn["sign"]  # 6 pairs per basis
     assert list(cmp.by_basis) == ["state", "partner"] and cmp.drawn
-    assert cmp.by_basis["state"][0] is cmp.a and cmp.by_basis["state"][1] is cmp.b  # the baseline's own basis: its runs are reused
+    assert cmp.by_basis["state"][0] is cmp.a and cmp.by_basis["state"][1] is cmp.b  # own basis: runs reused
     other = cmp.by_basis["partner"][0]
     assert np.array_equal(other.parameters["powers.RUS.budget_usd_bn_per_year"],
                           cmp.a.parameters["powers.RUS.budget_usd_bn_per_year"])  # the same draws under both bases
