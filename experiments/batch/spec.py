@@ -303,7 +303,17 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(file, "design.parameters", "a design needs at least one parameter")
         params = {str(k): _param_spec(v, f"design.parameters.{k}", file, method) for k, v in given.items()}
         points = raw["design"].get("points")
-    check_design_size(_count_points(method, params, points) * len(raw["scenarios"]), file,
+    bases = raw.get("trade_bases")
+    if bases is not None:
+        if not bases:
+            raise ScenarioError(file, "trade_bases", f"give at least one of {', '.join(TRADE_BASES)}, or leave the key out")
+        if len(set(bases)) != len(bases):
+            raise ScenarioError(file, "trade_bases", f"{', '.join(bases)}: a basis is listed twice")
+    try:
+        sign_share = check_sign_share(raw.get("sign_share", SIGN_SHARE))
+    except ValueError as exc:
+        raise ScenarioError(file, "sign_share", str(exc)) from None
+    check_design_size(_count_points(method, params, points) * len(raw["scenarios"]) * len(bases or [None]), file,
                       "design.points" if method in ("lhs", "sobol") else "design.parameters" if method else "scenarios")
     scenarios = []
     if not raw["scenarios"]:
@@ -321,18 +331,7 @@ def load_experiment(path: str | Path) -> Experiment:
     names = [sc.name for _, sc in scenarios]
     if len(set(names)) != len(names):
         raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
-    bases = raw.get("trade_bases")
-    try:
-        sign_share = check_sign_share(raw.get("sign_share", SIGN_SHARE))
-    except ValueError as exc:
-        raise ScenarioError(file, "sign_share", str(exc)) from None
-    if bases is not None:
-        if not bases:
-            raise ScenarioError(file, "trade_bases", f"give at least one of {', '.join(TRADE_BASES)}, or leave the key out")
-        if len(set(bases)) != len(bases):
-            raise ScenarioError(file, "trade_bases", f"{', '.join(bases)}: a basis is listed twice")
-        check_design_size(_count_points(method, params, points) * len(raw["scenarios"]) * len(bases), file,
-                          "trade_bases")
+    if bases is not None:  # each scenario under each basis: (scenario, basis) in this order
         scenarios = [(rel, sc.with_overrides({"trade_basis": b})) for rel, sc in scenarios for b in bases]
     if table_rows is not None:
         pts, sobol_n = [("table", row) for row in table_rows], None
