@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from greatgame.experiments.analysis.statistics import paired_difference
+from greatgame.experiments.analysis.statistics import SIGN_SHARE, draws_uncertainty, paired_difference, sign_robustness, sign_text
 from greatgame.model import keypaths
 from greatgame.model.core import GreatGameModel
 from greatgame.model.ensemble import RunSet
 from greatgame.model.files import SCENARIOS as SHIPPED
 from greatgame.model.files import checkout_root, home
+from greatgame.model.fundamentals import TRADE_BASES
 from greatgame.model.lock import claim, writer_of
 from greatgame.model.results import Results
 from greatgame.model.scenario import Scenario, load_scenario
@@ -318,12 +320,17 @@ def _write_scenario(path: Path, text: str, r: Resolved) -> Path:
 @dataclass
 class Comparison:
     """Two settings run with common seeds: the same runs, root seed and horizon, so run k of each shares its
-    random streams and its parameter draws."""
+    random streams and its parameter draws. `a` and `b` use each scenario's own trade basis; `by_basis` holds both
+    sides run under each trade basis (for the sign robustness: docs/OUTPUT.md "Robust in sign"), `drawn` whether
+    both sides draw their uncertainty section."""
 
     a: Results
     b: Results
     a_label: str
     b_label: str
+    by_basis: dict[str, tuple[Results, Results]] = field(default_factory=dict)
+    drawn: bool = False
+    sign_share: float = SIGN_SHARE
 
     @property
     def powers(self) -> list[str]:
@@ -345,37 +352,60 @@ class Comparison:
             return None
         return self.a.probability_leads(leader, other), self.b.probability_leads(leader, other)
 
+    def sign(self, measure: Callable[[Results], np.ndarray]) -> str:
+        """'robust in sign' or 'sign not robust (x% up, y% down)' for B minus A in `measure(results) -> (R,)`,
+        paired within each trade basis (statistics.sign_robustness)."""
+        diffs = {basis: measure(rb).astype(float) - measure(ra).astype(float) for basis, (ra, rb) in self.by_basis.items()}
+        if not diffs:
+            return "sign not robust (no trade basis run)"
+        return sign_text(sign_robustness(diffs, self.sign_share, self.drawn).at())
+
     def horizon_effects(self) -> pd.DataFrame:
         """B minus A in each power's regional influence at the horizon, paired run by run
-        (statistics.paired_difference, Student t): A and B medians, the mean difference, its 95% interval and the
-        share of runs in which B is above and below A."""
+        (statistics.paired_difference, Student t): A and B medians, the mean difference, its 95% interval, the
+        share of runs in which B is above and below A, and whether the sign is robust over both trade bases."""
         rows = []
         for p in self.powers:
             a, b = self.regional("a", p)[-1], self.regional("b", p)[-1]
             e = paired_difference(b, a).at()
             rows.append({"power": p, "A median": float(np.nanmedian(a)), "B median": float(np.nanmedian(b)),
                          "B - A mean": e["change"], "95% CI low": e["ci_low"], "95% CI high": e["ci_high"],
-                         "runs B > A": e["share_positive"], "runs B < A": e["share_negative"]})
+                         "runs B > A": e["share_positive"], "runs B < A": e["share_negative"],
+                         "sign": self.sign(lambda r, p=p: r.regional_total[-1, :, r.powers.index(p)])})
         return pd.DataFrame(rows)
 
-    def lead_difference(self, leader: str = "CHN", other: str = "RUS") -> dict[str, float] | None:
+    def lead_difference(self, leader: str = "CHN", other: str = "RUS") -> dict[str, Any] | None:
         """B minus A in P(`leader` ahead of `other` regionally at the horizon), paired run by run: Tango's score
-        interval (statistics.paired_difference with binary indicators); None when either power is not modelled."""
+        interval (statistics.paired_difference with binary indicators) and its sign robustness (`sign`); None when
+        either power is not modelled."""
         if not {leader, other} <= set(self.powers):
             return None
-        ahead = [res.regional_total[-1, :, res.powers.index(leader)] > res.regional_total[-1, :, res.powers.index(other)]
-                 for res in (self.a, self.b)]
-        return paired_difference(ahead[1], ahead[0], binary=True).at()
+
+        def ahead(res: Results) -> np.ndarray:
+            reg = res.regional_total[-1]
+            return reg[:, res.powers.index(leader)] > reg[:, res.powers.index(other)]
+
+        return {**paired_difference(ahead(self.b), ahead(self.a), binary=True).at(), "sign": self.sign(ahead)}
 
 
-def compare(a: Resolved, b: Resolved) -> Comparison:
-    """Run A and B in full with A's runs, seed and horizon (common seeds)."""
+def compare(a: Resolved, b: Resolved, bases: tuple[str, ...] = TRADE_BASES) -> Comparison:
+    """Run A and B in full with A's runs, seed and horizon (common seeds), and both again under each trade basis of
+    `bases` that is not their own (the sign robustness needs both bases)."""
     steps = min(a.steps, b.scenario.steps)
-    runs = [RunSet.replicates(r.scenario, a.runs, a.seed, steps=steps).model().run() for r in (a, b)]
+
+    def run(sc: Scenario) -> Results:
+        return Results.from_model(RunSet.replicates(sc, a.runs, a.seed, steps=steps).model().run())
+
+    own = run(a.scenario), run(b.scenario)
+    by_basis = {}
+    for basis in bases:
+        by_basis[basis] = tuple(res if r.scenario.raw["trade_basis"] == basis else
+                                run(r.scenario.with_overrides({"trade_basis": basis}))
+                                for r, res in zip((a, b), own, strict=True))
     la, lb = a.label, b.label
     if la == lb:
         la, lb = f"A: {la}", f"B: {lb}"
-    return Comparison(Results.from_model(runs[0]), Results.from_model(runs[1]), la, lb)
+    return Comparison(own[0], own[1], la, lb, by_basis, draws_uncertainty(a.scenario) and draws_uncertainty(b.scenario))
 
 
 # ---------------------------------------------------------------------------------------------- batches
@@ -437,6 +467,8 @@ def open_batch(folders: Folders, name: str) -> Batch:
         wide = part.pivot_table(index="step", columns=["power", "design", "replicate"], values="influence")
         regional[str(sc)] = {str(p): wide[p].to_numpy() for p in powers if p in wide.columns.get_level_values(0)}
     diff, probs = _batch_tables(store, path, manifest, design)
+    if "robust_in_sign" in diff.columns:  # a comparison written before the rule has no sign columns
+        diff = diff.assign(sign=[sign_text(r) for _, r in diff.iterrows()])
     return Batch(path.name, manifest, scenarios, powers, dates, regional, diff, probs, writer)
 
 
@@ -452,6 +484,9 @@ def _batch_tables(store: Any, path: Path, manifest: dict, design: pd.DataFrame) 
     if oc.empty:
         return pd.DataFrame(), pd.DataFrame()
     names = [o["name"] for o in manifest.get("outcomes", [])]
-    oc = oc.merge(design[["design", "scenario", "point"]], on="design")
+    oc = oc.merge(design[["design", "scenario", "point", *(c for c in ("trade_basis", "uncertainty_drawn")
+                                                            if c in design.columns)]], on="design")
     reference = manifest.get("reference") or design["scenario"].iloc[0]
-    return differences(oc, names, reference), probabilities(oc, names)
+    diff = differences(oc, names, reference, within_basis=manifest.get("trade_bases") is not None,
+                       threshold=float(manifest.get("sign_share", SIGN_SHARE)))
+    return diff, probabilities(oc, names)

@@ -307,13 +307,19 @@ def CompareView(cmp: Comparison) -> None:
     fig = solara.use_memo(lambda: figures.comparison(cmp), [cmp])
     solara.FigureMatplotlib(fig, format="png", dependencies=[cmp])
     solara.Markdown(f"Regional influence at the horizon ({cmp.a.dates[-1][:7]}), {len(cmp.a.runs)} runs each; B - A "
-                    "paired run by run, 95% interval (Student t) and the share of runs where B is above or below A:")
+                    "paired run by run, 95% interval (Student t) and the share of runs where B is above or below A. "
+                    f"**sign**: robust in sign when at least {cmp.sign_share:.0%} of the pairs under each trade basis "
+                    f"({', '.join(cmp.by_basis)}: both sides run again under the other basis) move the same way, in "
+                    "runs that draw the uncertainty section (docs/OUTPUT.md); otherwise the shares of pairs up and down "
+                    "over both bases.")
+    if not cmp.drawn:
+        solara.Warning("Draws are off (or every drawn value is fixed): no difference can be robust in sign.")
     solara.DataFrame(cmp.horizon_effects().round(4))
     probs, lead = cmp.lead_probabilities(), cmp.lead_difference()
     if probs and lead:
         solara.Markdown(f"**P(China ahead of Russia regionally at the horizon):** A {probs[0]:.2f}, B {probs[1]:.2f}, "
                         f"difference {lead['change']:+.2f} (95% interval {lead['ci_low']:+.2f} to {lead['ci_high']:+.2f}, "
-                        "paired score interval)")
+                        f"paired score interval; {lead['sign']})")
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -349,9 +355,9 @@ def BatchView(batch: Batch) -> None:
     solara.FigureMatplotlib(fig, format="png", dependencies=[batch])
     if not batch.differences.empty:
         cols = [c for c in ("scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value", "share_positive",
-                            "share_negative") if c in batch.differences.columns]
+                            "share_negative", "sign") if c in batch.differences.columns]
         solara.Markdown("**Differences from the reference** (paired runs: mean, Student t 95% interval, share of pairs "
-                        "above and below the reference):")
+                        "above and below the reference; sign: robust in sign under both trade bases, docs/OUTPUT.md):")
         solara.DataFrame(batch.differences[cols].round(4), items_per_page=15)
     if not batch.probabilities.empty:
         solara.Markdown("**Probabilities:**")

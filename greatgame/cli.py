@@ -12,7 +12,7 @@ experiment named by a bare file name that is not in the working folder (`greatga
   greatgame validate --out results/validation
   greatgame calibrate
   greatgame responsiveness --out docs/validation
-  greatgame levers baseline.yaml --runs 200 --out docs/levers
+  greatgame levers baseline.yaml --runs 100 --out docs/levers
   greatgame sensitivity results/sobol_all --out docs/sensitivity
   greatgame discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
   greatgame params --odd                      # regenerate the parameter table of docs/ODD.md section 6
@@ -61,6 +61,31 @@ def _note_if_written(folder: str | Path) -> None:
     holder = writer_of(folder)
     if holder:
         print(f"note: {folder} is still being written ({holder}); reading what it holds now", file=sys.stderr)
+
+
+def _sign_options(args: argparse.Namespace) -> tuple[tuple[str, ...], float]:
+    """`--trade-bases a,b` and `--sign-share x` checked: (bases, share); ScenarioError names a bad value."""
+    from greatgame.experiments.analysis.statistics import SIGN_SHARE, check_sign_share
+    from greatgame.model.fundamentals import TRADE_BASES
+    from greatgame.model.yamlio import ScenarioError
+
+    bases = tuple(b.strip() for b in args.trade_bases.split(","))
+    bad = [b for b in bases if b not in TRADE_BASES]
+    if bad or len(set(bases)) != len(bases):
+        raise ScenarioError("run.py", "--trade-bases", f"{args.trade_bases!r}: give distinct bases from "
+                            f"{', '.join(TRADE_BASES)}, separated by commas")
+    try:
+        return bases, check_sign_share(SIGN_SHARE if args.sign_share is None else args.sign_share)
+    except ValueError as exc:
+        raise ScenarioError("run.py", "--sign-share", str(exc)) from None
+
+
+def _add_sign_options(parser: argparse.ArgumentParser) -> None:
+    """The trade bases to run and the sign share of "robust in sign" (docs/OUTPUT.md)."""
+    parser.add_argument("--trade-bases", default="state,partner", help="trade bases to run, comma-separated (default "
+                        "state,partner; an effect is robust in sign only with both)")
+    parser.add_argument("--sign-share", type=float, help="least share of pairs with one sign under each "
+                        "trade basis for 'robust in sign' (default 0.95, docs/OUTPUT.md)")
 
 
 def parse_set(items: list[str]) -> dict:
@@ -208,7 +233,9 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
     """`responsiveness`: what every shipped scenario changes against the baseline."""
     from greatgame.experiments.analysis.responsiveness import responsiveness
 
-    files = responsiveness(args.out, runs=args.runs, seed=args.seed, progress=not args.quiet)
+    bases, share = _sign_options(args)
+    files = responsiveness(args.out, runs=args.runs, seed=args.seed, progress=not args.quiet, bases=bases,
+                           sign_share=share)
     print(f"Wrote {files.report} and {files.table}")
     return 0
 
@@ -238,10 +265,14 @@ def cmd_levers(args: argparse.Namespace) -> int:
 
     if args.runs < 2:
         raise ScenarioError("run.py", "--runs", "must be at least 2 (intervals need pairs)")
+    bases, share = _sign_options(args)
     sc = load_scenario(_scenario(args.scenario), overrides=parse_set(args.set))
-    cmd = f"python3 run.py levers {args.scenario} --runs {args.runs}" + (f" --seed {args.seed}" if args.seed is not None
-                                                                         else "") + f" --out {args.out}"
-    files = levers_report(sc, args.out, runs=args.runs, seed=args.seed, command=cmd, progress=not args.quiet)
+    cmd = (f"python3 run.py levers {args.scenario or 'baseline.yaml'} --runs {args.runs}"
+           + (f" --seed {args.seed}" if args.seed is not None else "")
+           + (f" --trade-bases {args.trade_bases}" if bases != ("state", "partner") else "")
+           + (f" --sign-share {share:g}" if args.sign_share is not None else "") + f" --out {args.out}")
+    files = levers_report(sc, args.out, runs=args.runs, seed=args.seed, command=cmd, progress=not args.quiet,
+                          bases=bases, sign_share=share)
     print(f"Wrote {files.report}, {files.table} and {files.figure}")
     return 0
 
@@ -376,11 +407,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     resp = sub.add_parser("responsiveness", help="what every shipped scenario changes against the baseline",
                           description="Run the baseline and every shipped scenario with common random numbers and "
                           "write, for the horizon, the paired change in each status probability (and in the "
-                          "probability of a downgrade) and in each power's regional influence, with 95%% intervals: "
+                          "probability of a downgrade) and in each power's regional influence, with 95%% intervals, "
+                          "under both trade bases, and whether each is robust in sign (docs/OUTPUT.md): "
                           "responsiveness.md and responsiveness.csv in --out.")
     resp.add_argument("--out", default=str(RESULTS / "responsiveness"), help="output folder")
-    resp.add_argument("--runs", type=int, default=200, help="runs per scenario (default 200)")
+    resp.add_argument("--runs", type=int, default=100, help="runs per scenario under each trade basis (default 100)")
     resp.add_argument("--seed", type=int, help="root seed (default: the baseline's)")
+    _add_sign_options(resp)
     resp.add_argument("--quiet", action="store_true")
     resp.set_defaults(func=cmd_responsiveness)
     inf = sub.add_parser("influence", help="influence report: per channel and in total, and why",
@@ -402,13 +435,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                          "energy prices, each format's depth and binding obligations) the paired change it causes in "
                          "every status probability and in regional and per-state influence per power at the horizon, "
                          "with 95%% intervals (common random numbers: lever run k shares seeds and uncertainty draws "
-                         "with reference run k; a lever scales each run's own value). Writes levers.md, levers.csv "
+                         "with reference run k; a lever scales each run's own value), under both trade bases, and "
+                         "whether each effect is robust in sign (docs/OUTPUT.md). Writes levers.md, levers.csv "
                          "and tornado.png into --out.")
     lev.add_argument("scenario", nargs="?", help="reference scenario (default: the shipped baseline)")
-    lev.add_argument("--runs", type=int, default=200, help="runs per lever (default 200)")
+    lev.add_argument("--runs", type=int, default=100, help="runs per lever under each trade basis (default 100)")
     lev.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     lev.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a reference value (repeatable)")
     lev.add_argument("--out", default=str(RESULTS / "levers"), help="output folder (default results/levers)")
+    _add_sign_options(lev)
     lev.add_argument("--quiet", action="store_true")
     lev.set_defaults(func=cmd_levers)
     sen = sub.add_parser("sensitivity", help="global-sensitivity report of a finished Sobol batch",

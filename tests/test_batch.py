@@ -153,6 +153,11 @@ def test_existing_folder_needs_resume_or_force(tmp_path, capsys):
      ["design.parameters.parameters.revision_rate", "out of range"]),
     ("outcomes:\n  - {type: regional_influence, power: IND}\n", ["outcomes[0].power", "unknown code 'IND'"]),
     ("replicats: 3\n", ["replicats", "did you mean 'replicates'"]),
+    ("trade_bases: [state, mirror]\n", ["trade_bases[1]", "must be one of state, partner"]),
+    ("trade_bases: [state, state]\n", ["trade_bases", "listed twice"]),
+    ("trade_bases: []\n", ["trade_bases", "at least one of state, partner"]),
+    ("sign_share: 0.5\n", ["sign_share", "above 0.5 and at most 1"]),
+    ("sign_share: 1.2\n", ["sign_share", "out of range"]),
 ])
 def test_bad_experiment_is_refused_with_one_line(tmp_path, capsys, extra, needles):
     path = write_experiment(tmp_path, extra=extra)
@@ -178,6 +183,57 @@ def test_compare_writes_tables_figures_and_report(tmp_path):
         assert path.stat().st_size > 0
     report = files.report.read_text()
     assert "sanctions_tighten" in report and "compare/fan_regional.png" in report
+
+
+def test_compare_under_both_trade_bases_pairs_within_a_basis_and_flags_robust_signs(tmp_path):
+    """`trade_bases` runs every scenario under each basis (same draws); the comparison pairs within a basis and
+    robust_in_sign agrees with the per-basis shares (docs/OUTPUT.md "Robust in sign")."""
+    extra = ("trade_bases: [state, partner]\nsign_share: 0.95\noutcomes:\n  - {type: regional_influence, power: RUS}\n"
+             "  - {type: regional_influence, power: CHN}\n  - {type: status, state: UZB, format: EAEU}\n")
+    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=8, extra=extra)
+    exp = load_experiment(path)
+    assert len(exp.points) == 4 and [p.trade_basis for p in exp.points] == ["state", "partner"] * 2
+    run_experiment(exp, tmp_path / "o", progress=False)
+    design = pd.read_parquet(tmp_path / "o" / "design.parquet")
+    assert design["trade_basis"].tolist() == ["state", "partner"] * 2 and design["uncertainty_drawn"].all()
+    oc = table(tmp_path / "o", "outcomes").merge(design, on="design")
+    chn = {b: g.sort_values("replicate")["regional_influence_CHN"].to_numpy()
+                for b, g in oc[oc["scenario"] == "baseline"].groupby("trade_basis")}
+    assert not (chn["state"] == chn["partner"]).all()  # the basis changes the runs
+    par = table(tmp_path / "o", "parameters").merge(design[["design", "trade_basis"]], on="design")
+    drawn = {b: g[g["design"] < 2].sort_values(["replicate", "parameter"])["value"].to_numpy()
+             for b, g in par.groupby("trade_basis")}
+    assert len(drawn["state"]) and (drawn["state"] == drawn["partner"]).all()  # one draw per replicate under both
+    diff = pd.read_csv(compare(tmp_path / "o").table)
+    for b in ("state", "partner"):
+        assert {f"share_positive_{b}", f"share_negative_{b}", f"share_zero_{b}", f"pairs_{b}",
+                f"difference_{b}"} <= set(diff.columns)
+        assert (diff[f"pairs_{b}"] == 20).all()
+    assert (diff["n_pairs"] == 40).all()
+    rule = pd.Series(True, index=diff.index)
+    up = (diff["share_positive_state"] >= 0.95) & (diff["share_positive_partner"] >= 0.95)
+    down = (diff["share_negative_state"] >= 0.95) & (diff["share_negative_partner"] >= 0.95)
+    rule &= up | down
+    assert (diff["robust_in_sign"] == rule).all()
+    assert diff["robust_in_sign"].any() and not diff["robust_in_sign"].all()  # the flag is not constant here
+    pooled = (diff["share_positive_state"] * 20 + diff["share_positive_partner"] * 20) / 40
+    assert diff["share_positive"].to_numpy() == pytest.approx(pooled.to_numpy())
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "robust in sign" in report and "sign not robust" in report
+    for line in report.splitlines():  # only robust effects are called findings
+        if line.startswith("- **Finding"):
+            assert "robust in sign" in line
+
+
+def test_compare_with_one_trade_basis_finds_nothing_robust(tmp_path):
+    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=8,
+                            extra="outcomes:\n  - {type: regional_influence, power: RUS}\n")
+    run_experiment(load_experiment(path), tmp_path / "o", progress=False)
+    diff = pd.read_csv(compare(tmp_path / "o").table)
+    row = diff.iloc[0]
+    assert row["share_negative_state"] >= 0.95 and row["pairs_partner"] == 0  # one sign, but one basis only
+    assert not row["robust_in_sign"]
+    assert "no effect can be robust in sign" in (tmp_path / "o" / "report.md").read_text()
 
 
 def test_sobol_design_gives_indices(tmp_path):

@@ -199,6 +199,8 @@ def test_open_batch_shows_fan_charts_and_differences(folders):
     batch = logic.open_batch(folders, "tiny")
     assert batch.scenarios == ["baseline", "china_deepens"] and batch.regional["baseline"]["RUS"].shape == (5, 3)
     assert set(batch.differences["scenario"]) == {"china_deepens"}
+    assert {"robust_in_sign", "share_positive_state", "pairs_partner"} <= set(batch.differences.columns)
+    assert batch.differences["sign"].str.startswith("sign not robust").all()  # 3 runs under one basis only
 
 
 @pytest.mark.parametrize(("name", "reason"), [("missing", "not found"), ("../tiny", "'..' is not allowed"),
@@ -229,8 +231,29 @@ def test_compare_tab_runs_both_settings_with_common_seeds(folders):
     assert chn["B - A mean"] == pytest.approx(cmp.difference("CHN")[-1].mean())
     assert chn["95% CI low"] <= chn["B - A mean"] <= chn["95% CI high"]
     assert chn["runs B > A"] + chn["runs B < A"] <= 1
+    assert chn["sign"].startswith("sign not robust") and "fewer than 20" in chn["sign"]  # 6 pairs per basis
+    assert list(cmp.by_basis) == ["state", "partner"] and cmp.drawn
+    assert cmp.by_basis["state"][0] is cmp.a and cmp.by_basis["state"][1] is cmp.b  # own basis: runs reused
+    other = cmp.by_basis["partner"][0]
+    assert np.array_equal(other.parameters["powers.RUS.budget_usd_bn_per_year"],
+                          cmp.a.parameters["powers.RUS.budget_usd_bn_per_year"])  # the same draws under both bases
+    assert not np.array_equal(other.influence[0], cmp.a.influence[0])  # partner records: other start shares
     lead = cmp.lead_difference()
-    assert lead is not None and lead["change"] == pytest.approx(p[1] - p[0])
+    assert lead is not None and lead["change"] == pytest.approx(p[1] - p[0]) and lead["sign"].startswith("sign")
+
+
+def test_compare_marks_a_difference_robust_in_sign_only_with_draws(folders):
+    """B doubles China's budget: China's regional influence rises in every pair under both trade bases (robust in
+    sign) while runs with draws off do not qualify (docs/OUTPUT.md "Robust in sign")."""
+    chn = (("powers.CHN.budget_usd_bn_per_year", 9.0),)
+    cmp = logic.compare(logic.resolve(Settings(runs=20, steps=4), folders),
+                        logic.resolve(Settings(runs=20, steps=4, values=chn), folders))
+    effects = cmp.horizon_effects().set_index("power")
+    assert effects.loc["CHN", "runs B > A"] == 1.0 and effects.loc["CHN", "sign"] == "robust in sign"
+    fixed = logic.compare(logic.resolve(Settings(runs=20, steps=4, draws=False), folders),
+                          logic.resolve(Settings(runs=20, steps=4, values=chn, draws=False), folders))
+    assert not fixed.drawn
+    assert fixed.horizon_effects().set_index("power").loc["CHN", "sign"].startswith("sign not robust (100% up")
 
 
 def test_safe_path_refusals(tmp_path):

@@ -75,7 +75,7 @@ def test_plain_install_imports_from_the_environment_and_runs_from_a_folder_with_
                             "--no-compare", "--quiet"], cwd=work, capture_output=True, text=True, env=_clean_env(),
                            timeout=600)
     assert batch.returncode == 0, batch.stderr
-    assert "done 800, failed 0" in batch.stdout and (work / "b" / "manifest.json").is_file()
+    assert "done 1600, failed 0" in batch.stdout and (work / "b" / "manifest.json").is_file()
     # bad input keeps its promise from an installed command: one line, exit 2
     bad = subprocess.run([str(venv / "bin" / "greatgame"), "run", "missing.yaml"], cwd=work, capture_output=True,
                          text=True, env=_clean_env(), timeout=120)

@@ -3,7 +3,15 @@ equal to that run simulated alone, the documented files, bad input."""
 
 import numpy as np
 import pandas as pd
-from greatgame.experiments.analysis.levers import Lever, base_values, default_levers, lever_table, run_levers
+import pytest
+from greatgame.experiments.analysis.levers import (
+    Lever,
+    base_values,
+    default_levers,
+    lever_table,
+    run_levers,
+    run_levers_by_basis,
+)
 from greatgame.model import GreatGameModel
 
 from greatgame import cli as run
@@ -60,6 +68,47 @@ def test_the_table_says_when_an_effect_is_smaller_than_its_interval(baseline):
     assert len(probs) == len(sc.states) * len(sc.formats) * 3
 
 
+def _arrays(sc, influence_change: np.ndarray, runs: int) -> dict[str, np.ndarray]:
+    """Constructed run_levers arrays of one lever: the reference at 0.2 everywhere, the lever adding
+    `influence_change` (runs,) to every influence; statuses unchanged, no failed run."""
+    S, P, F = len(sc.states), len(sc.powers), len(sc.formats)
+    ref = np.full((runs, S + 1, P), 0.2)
+    status = np.ones((2, runs, S, F), dtype=int)
+    return {"influence": np.stack([ref, ref + influence_change[:, None, None]]), "status": status, "start": status,
+            "failed": np.zeros((2, runs), dtype=bool)}
+
+
+def test_a_lever_whose_sign_flips_between_trade_bases_is_not_robust(baseline):
+    """lever_table applies statistics.sign_robustness per basis: up in every pair under one basis and down in every
+    pair under the other is not robust in sign, though the pooled interval excludes 0; the same under both is."""
+    lever, runs = [Lever("x", "t", (("parameters.threat_level", "times", 1.0),))], 30
+    up, down = np.full(runs, 0.03), np.full(runs, -0.01)
+    flips = lever_table(baseline, lever, {"state": _arrays(baseline, up, runs), "partner": _arrays(baseline, down, runs)})
+    inf = flips[flips["kind"] == "influence"]
+    assert inf["change"].to_numpy() == pytest.approx(0.01) and inf["distinguishable"].all()
+    assert inf["change_state"].to_numpy() == pytest.approx(0.03)
+    assert inf["change_partner"].to_numpy() == pytest.approx(-0.01)
+    assert not inf["robust_in_sign"].any() and (inf["share_positive"] == 0.5).all()
+    same = lever_table(baseline, lever, {"state": _arrays(baseline, up, runs), "partner": _arrays(baseline, up, runs)})
+    inf = same[same["kind"] == "influence"]
+    assert inf["robust_in_sign"].all() and (inf["pairs_state"] == runs).all() and (inf["pairs"] == 2 * runs).all()
+    st = same[same["kind"] == "status_probability"]
+    assert not st["robust_in_sign"].any() and (st["share_zero"] == 1).all()  # no status moved: no sign at all
+    fixed = lever_table(baseline, lever, {"state": _arrays(baseline, up, runs), "partner": _arrays(baseline, up, runs)},
+                        drawn=False)
+    assert not fixed["robust_in_sign"].any()  # runs without draws do not qualify
+
+
+def test_levers_under_both_bases_share_draws_and_differ_by_the_basis(baseline):
+    sc = baseline.with_overrides({"steps": 4})
+    lever = [Lever("RUS budget x2", "budget", (("powers.RUS.budget_usd_bn_per_year", "times", 2.0),))]
+    arr = run_levers_by_basis(sc, lever, runs=3, seed=2, progress=False)
+    assert list(arr) == ["state", "partner"]
+    assert not np.array_equal(arr["state"]["influence"], arr["partner"]["influence"])  # partner records move shares
+    alone = run_levers(sc.with_overrides({"trade_basis": "partner"}), lever, runs=3, seed=2, progress=False)
+    assert np.array_equal(arr["partner"]["influence"], alone["influence"], equal_nan=True)
+
+
 def test_levers_command_writes_the_documented_files(tmp_path, capsys):
     out = tmp_path / "lev"
     assert run.main(["levers", "--runs", "4", "--set", "steps=3", "--out", str(out), "--quiet"]) == 0
@@ -67,8 +116,14 @@ def test_levers_command_writes_the_documented_files(tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     table = pd.read_csv(out / "levers.csv")
     assert {"lever", "kind", "state", "format", "power", "level", "change", "ci_low", "ci_high",
-            "distinguishable", "failed"} <= set(table.columns)
-    assert "smaller than its interval" in (out / "levers.md").read_text()
+            "distinguishable", "failed", "robust_in_sign", "share_positive", "share_negative", "share_zero",
+            "change_state", "change_partner"} <= set(table.columns)
+    for b in ("state", "partner"):
+        assert {f"share_positive_{b}", f"share_negative_{b}", f"share_zero_{b}", f"pairs_{b}"} <= set(table.columns)
+        assert (table[f"pairs_{b}"] == 4).all()
+    assert not table["robust_in_sign"].any()  # 4 pairs per basis are too few to call a sign
+    md = (out / "levers.md").read_text()
+    assert "smaller than its interval" in md and "robust in sign" in md and "**Finding" not in md
 
 
 def test_levers_bad_input_is_one_line(tmp_path, capsys):
@@ -76,6 +131,11 @@ def test_levers_bad_input_is_one_line(tmp_path, capsys):
     assert run.main(["levers", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "y")]) == 2
     (tmp_path / "file").write_text("")
     assert run.main(["levers", "--runs", "2", "--out", str(tmp_path / "file")]) == 2  # a file, not a folder
+    assert run.main(["levers", "--runs", "2", "--sign-share", "0.4", "--out", str(tmp_path / "z")]) == 2
+    assert run.main(["levers", "--runs", "2", "--trade-bases", "state,mirror", "--out", str(tmp_path / "z")]) == 2
+    assert run.main(["responsiveness", "--runs", "2", "--sign-share", "1.5", "--out", str(tmp_path / "z")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("error:") for line in err)
+    assert len(err) == 6 and all(line.startswith("error:") for line in err)
     assert "cannot write a report there" in err[2]
+    assert "--sign-share" in err[3] and "above 0.5" in err[3] and "--trade-bases" in err[4] and "--sign-share" in err[5]
+    assert not (tmp_path / "z").exists()

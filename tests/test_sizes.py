@@ -121,6 +121,14 @@ def test_design_point_cap_boundary(tmp_path, no_design_building, method, points,
         load_experiment(path)
 
 
+@pytest.mark.parametrize("bases,accepted", [("[state]", True), ("[state, partner]", False)])
+def test_trade_bases_multiply_the_design_points_before_any_is_built(tmp_path, no_design_building, bases, accepted):
+    path = _experiment(tmp_path, f"  method: lhs\n  points: {MAX_DESIGN_POINTS // 2 + 1}\n  parameters:\n"
+                                 "    parameters.rationality: {low: 10, high: 20}\n", extra=f"trade_bases: {bases}\n")
+    with pytest.raises(no_design_building if accepted else ScenarioError):
+        load_experiment(path)
+
+
 def test_grid_product_is_counted_before_it_is_built(tmp_path, no_design_building):
     values = ", ".join(str(1 + i / 1000) for i in range(400))
     body = "".join(f"    parameters.weights.{w}: {{values: [{values}]}}\n" for w in ("trade", "security"))

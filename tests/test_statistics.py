@@ -1,11 +1,12 @@
 """The one paired-difference statistic (experiments/analysis/statistics.py): hand-checked small cases, the score
-interval against a brute-force inversion, coverage on known distributions by simulation, and the sign shares."""
+interval against a brute-force inversion, coverage on known distributions by simulation, the sign shares, and the
+rule "robust in sign" (sign_robustness: the share of one sign under each trade basis)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from greatgame.experiments.analysis.statistics import paired_difference
+from greatgame.experiments.analysis.statistics import MIN_PAIRS, paired_difference, sign_robustness, sign_text
 from scipy import optimize, stats
 
 Z = 1.959963984540054  # standard normal 97.5% quantile
@@ -136,3 +137,62 @@ def test_bad_input_is_refused():
         paired_difference(np.array([0.5, 1.0]), np.array([0.0, 1.0]), binary=True)
     with pytest.raises(ValueError, match="same shape"):
         paired_difference(np.zeros(3), np.zeros(4))
+
+
+def _signs(up: int, down: int, zero: int) -> np.ndarray:
+    """Differences with `up` positive, `down` negative and `zero` zero pairs (shuffled: order must not matter)."""
+    d = np.r_[np.full(up, 0.01), np.full(down, -0.02), np.zeros(zero)]
+    return np.random.default_rng(up * 100 + down).permutation(d)
+
+
+def test_robust_in_sign_at_the_boundary_under_both_bases():
+    at = sign_robustness({"state": _signs(19, 1, 0), "partner": _signs(57, 3, 0)}).at()  # exactly 95% in each
+    assert at["robust_in_sign"] and at["share_positive_state"] == 0.95 and at["pairs_partner"] == 60
+    assert at["share_positive"] == pytest.approx(76 / 80)  # pooled over both bases
+    below = sign_robustness({"state": _signs(19, 1, 0), "partner": _signs(56, 4, 0)}).at()  # 93.3% under partner
+    assert not below["robust_in_sign"]
+    down = sign_robustness({"state": _signs(0, 20, 0), "partner": _signs(1, 19, 0)}).at()
+    assert down["robust_in_sign"] and down["share_negative"] == 39 / 40
+    assert sign_text(down) == "robust in sign"
+    strict = sign_robustness({"state": _signs(19, 1, 0), "partner": _signs(20, 0, 0)}, threshold=0.96).at()
+    assert not strict["robust_in_sign"]  # 95% under state is below a 0.96 convention
+
+
+def test_zeros_count_as_neither_sign():
+    r = sign_robustness({"state": _signs(18, 0, 2), "partner": _signs(20, 0, 0)}).at()
+    assert not r["robust_in_sign"]  # 90% positive and 10% zero under state: not 95% of one sign
+    assert (r["share_positive_state"], r["share_negative_state"], r["share_zero_state"]) == (0.9, 0.0, 0.1)
+    none = sign_robustness({"state": np.zeros(40), "partner": np.zeros(40)}).at()
+    assert not none["robust_in_sign"] and none["share_zero"] == 1.0
+    assert sign_text(none) == "sign not robust (0% up, 0% down)"
+
+
+def test_one_basis_failing_or_missing_makes_it_not_robust():
+    flip = sign_robustness({"state": _signs(40, 0, 0), "partner": _signs(0, 40, 0)}).at()  # each basis 100%, opposite
+    assert not flip["robust_in_sign"] and flip["share_positive"] == 0.5
+    assert sign_text(flip) == "sign not robust (50% up, 50% down)"
+    one = sign_robustness({"state": _signs(40, 0, 0)}).at()
+    assert not one["robust_in_sign"] and one["pairs_partner"] == 0 and np.isnan(one["share_positive_partner"])
+    assert "no partner basis runs" in sign_text(one)
+    fixed = sign_robustness({"state": _signs(40, 0, 0), "partner": _signs(40, 0, 0)}, drawn=False).at()
+    assert not fixed["robust_in_sign"]  # runs that fix every parameter do not qualify
+    few = sign_robustness({"state": _signs(MIN_PAIRS - 1, 0, 0), "partner": _signs(40, 0, 0)}).at()
+    assert not few["robust_in_sign"] and "fewer than 20" in sign_text(few)
+
+
+def test_sign_robustness_per_effect_drops_nan_pairs_and_names_its_columns():
+    state = np.column_stack([_signs(20, 0, 0), np.r_[_signs(19, 0, 0), np.nan]])  # effect 1: 19 pairs, all up
+    partner = np.column_stack([_signs(20, 0, 0), _signs(0, 20, 0)])
+    r = sign_robustness({"state": state, "partner": partner})
+    cols = r.columns()
+    assert list(cols) == ["robust_in_sign", "share_positive_state", "share_negative_state", "share_zero_state",
+                          "pairs_state", "share_positive_partner", "share_negative_partner", "share_zero_partner",
+                          "pairs_partner", "share_positive", "share_negative", "share_zero"]
+    assert cols["robust_in_sign"].tolist() == [True, False] and cols["pairs_state"].tolist() == [20, 19]
+    assert r.at(1)["share_positive"] == pytest.approx(19 / 39)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.3, 1.01])
+def test_sign_share_outside_its_range_is_refused(threshold):
+    with pytest.raises(ValueError, match="above 0.5 and at most 1"):
+        sign_robustness({"state": np.ones(30), "partner": np.ones(30)}, threshold=threshold)

@@ -16,40 +16,61 @@ from scipy import stats
 from ..batch.store import Store
 from .figures import fan_charts, outcome_distributions, sobol_figure, state_multiples
 from .reports import ReportFiles
-from .statistics import paired_difference
+from .statistics import SIGN_SHARE, paired_difference, sign_robustness, sign_text
 
 PAIR_KEYS = ("point", "replicate")  # runs of two scenarios at the same design sample and replicate form a pair
+BASIS = "trade_basis"  # design column: the trade basis of a point's runs; with `trade_bases`, pairs match within it
+DRAWN = "uncertainty_drawn"  # design column: whether a point's runs drew the scenario's `uncertainty` section
 
 
-def differences(outcomes: pd.DataFrame, names: list[str], reference: str) -> pd.DataFrame:
+def differences(outcomes: pd.DataFrame, names: list[str], reference: str, within_basis: bool = False,
+                threshold: float = SIGN_SHARE) -> pd.DataFrame:
     """Each scenario's difference from the reference in each outcome. Runs at the same design sample and replicate
-    share their parameter draws, so the comparison is paired (outcomes need `point` and `replicate`): the mean of
-    the per-pair differences with its 95% interval and p-value and the share of pairs with each sign
-    (statistics.paired_difference, Student t); a pair with a NaN outcome (a run that failed, a lead never taken)
-    is dropped for that outcome. `mean` and `reference_mean` are over all runs of each scenario."""
-    missing = [k for k in PAIR_KEYS if k not in outcomes.columns]
+    share their parameter draws, so the comparison is paired (outcomes need `point` and `replicate`; with
+    `within_basis`, also `trade_basis`, and a pair is matched within a trade basis): the mean of the per-pair
+    differences over every pair with its 95% interval and p-value (statistics.paired_difference, Student t), the
+    mean per basis (`difference_BASIS`), and the sign shares per basis and pooled with the flag robust_in_sign
+    (statistics.sign_robustness with `threshold`; the pair's runs must have drawn their uncertainty, column
+    `uncertainty_drawn`). Without `within_basis` the pairs are labelled with the reference's basis (or 'mixed' when
+    the two scenarios use different bases). A pair with a NaN outcome (a run that failed, a lead never taken) is
+    dropped for that outcome. `mean` and `reference_mean` are over all runs of each scenario."""
+    missing = [k for k in (*PAIR_KEYS, *([BASIS] if within_basis else [])) if k not in outcomes.columns]
     if missing:
         raise KeyError(f"differences: the outcomes table has no {', '.join(missing)} column (runs cannot be paired)")
     rows = []
-    keys = list(PAIR_KEYS)
+    keys = [*PAIR_KEYS, *([BASIS] if within_basis else [])]
     ref = outcomes[outcomes["scenario"] == reference]
     for sc in dict.fromkeys(outcomes["scenario"]):
         if sc == reference:
             continue
         cur = outcomes[outcomes["scenario"] == sc]
-        matched = cur[[*keys, *names]].merge(ref[[*keys, *names]], on=keys, suffixes=("", "_ref"))
-        effect = paired_difference(matched[names].to_numpy(dtype=float),
-                                   matched[[f"{n}_ref" for n in names]].to_numpy(dtype=float)).columns()
+        extra = [c for c in (BASIS, DRAWN) if c in outcomes.columns and c not in keys]
+        matched = cur[[*keys, *extra, *names]].merge(ref[[*keys, *extra, *names]], on=keys, suffixes=("", "_ref"))
+        x, y = matched[names].to_numpy(dtype=float), matched[[f"{n}_ref" for n in names]].to_numpy(dtype=float)
+        effect = paired_difference(x, y).columns()
+        if within_basis:
+            label = matched[BASIS].astype(str).to_numpy()
+        elif BASIS in matched.columns:
+            label = np.where(matched[BASIS].astype(str) == matched[f"{BASIS}_ref"].astype(str),
+                             matched[f"{BASIS}_ref"].astype(str), "mixed")
+        else:
+            label = np.full(len(matched), "unknown")
+        drawn = bool(DRAWN in matched.columns and matched[DRAWN].astype(bool).all()
+                     and matched[f"{DRAWN}_ref"].astype(bool).all() and len(matched))
+        by_basis = {str(b): (x - y)[label == b] for b in dict.fromkeys(label)}
+        sign = sign_robustness(by_basis or {"unknown": np.empty((0, len(names)))}, threshold, drawn).columns()
         means, ref_means = cur[names].mean(), ref[names].mean()
         counts, ref_counts = cur[names].count(), ref[names].count()
+        with np.errstate(invalid="ignore", divide="ignore"):  # a basis without a pair for an outcome: NaN
+            per_basis = {b: np.nansum(d, axis=0) / (~np.isnan(d)).sum(axis=0) for b, d in by_basis.items()}
         for i, name in enumerate(names):
             rows.append({"scenario": sc, "outcome": name, "mean": float(means[name]),
                          "reference_mean": float(ref_means[name]), "n": int(counts[name]),
                          "n_reference": int(ref_counts[name]), "difference": effect["change"][i],
                          "n_pairs": int(effect["pairs"][i]), "ci_low": effect["ci_low"][i],
                          "ci_high": effect["ci_high"][i], "p_value": effect["p_value"][i],
-                         "share_positive": effect["share_positive"][i], "share_negative": effect["share_negative"][i],
-                         "share_zero": effect["share_zero"][i]})
+                         **{f"difference_{b}": float(v[i]) for b, v in per_basis.items()},
+                         **{k: v[i] for k, v in sign.items()}})
     return pd.DataFrame(rows)
 
 
@@ -152,7 +173,7 @@ def _fmt(x: float) -> str:
 
 
 def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: pd.DataFrame,
-               lhs: pd.DataFrame) -> list[str]:
+               lhs: pd.DataFrame, threshold: float = SIGN_SHARE) -> list[str]:
     out = []
     for _, r in sobol.loc[sobol.groupby("outcome")["total_order"].idxmax()].iterrows() if not sobol.empty else []:
         out.append(f"`{r['outcome']}` depends most on `{r['parameter']}` (total-order Sobol index "
@@ -168,12 +189,17 @@ def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: p
     for _, r in sig.reindex(sig["difference"].abs().sort_values(ascending=False).index).head(6).iterrows():
         power = r["outcome"].rsplit("_", 1)[-1]
         word = "higher" if r["difference"] > 0 else "lower"
-        out.append(f"In `{r['scenario']}`, {power}'s regional influence at the horizon is {abs(r['difference']):.3f} "
-                   f"{word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}; paired t-test "
-                   f"p = {r['p_value']:.2g}; higher in {r['share_positive']:.0%} of pairs, lower in "
-                   f"{r['share_negative']:.0%}).")
+        head = "**Finding (robust in sign):**" if r["robust_in_sign"] else \
+            f"Not robust in sign ({_basis_shares(r)}):"
+        out.append(f"{head} in `{r['scenario']}`, {power}'s regional influence at the horizon is "
+                   f"{abs(r['difference']):.3f} {word} than in `{reference}` (95% CI {_fmt(r['ci_low'])} to "
+                   f"{_fmt(r['ci_high'])}; paired t-test p = {r['p_value']:.2g}; higher in {r['share_positive']:.0%} "
+                   f"of pairs, lower in {r['share_negative']:.0%}).")
     if not sig.shape[0] and not diff.empty:
         out.append(f"No scenario moves regional influence at the horizon away from `{reference}` at p < 0.01.")
+    robust = diff[diff["robust_in_sign"]]
+    out.append(f"{len(robust)} of {len(diff)} differences are robust in sign (the same sign in at least "
+               f"{threshold:.0%} of the pairs under each trade basis; docs/OUTPUT.md).")
     if not probs.empty:
         top = probs.sort_values("probability", ascending=False).iloc[0]
         if top["probability"] == 0:
@@ -183,6 +209,18 @@ def _sentences(diff: pd.DataFrame, probs: pd.DataFrame, reference: str, sobol: p
         out.append(f"The highest probability of the question '{top['question']}' is {top['probability']:.2f} "
                    f"in `{top['scenario']}` (95% interval {top['ci_low']:.2f}-{top['ci_high']:.2f}).")
     return out
+
+
+def _basis_shares(r: pd.Series) -> str:
+    """'state 80% up, 15% down; partner ...' from a row's per-basis share columns."""
+    bases = [c[len("share_positive_"):] for c in r.index if c.startswith("share_positive_")]
+    return "; ".join(f"{b} {r[f'share_positive_{b}']:.0%} up, {r[f'share_negative_{b}']:.0%} down"
+                     if np.isfinite(r[f"share_positive_{b}"]) else f"{b} not run" for b in bases)
+
+
+def sign_column(diff: pd.DataFrame) -> pd.Series:
+    """'robust in sign' or 'sign not robust (x% up, y% down)' per row (statistics.sign_text, pooled shares)."""
+    return pd.Series([sign_text(r) for _, r in diff.iterrows()], index=diff.index, dtype=object)
 
 
 def _markdown(df: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -212,14 +250,17 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
     out.mkdir(exist_ok=True)
     oc = store.read("outcomes")
     names = [o["name"] for o in man["outcomes"]]
-    oc = oc.merge(design[["design", "scenario", "point"]], on="design")
+    oc = oc.merge(design[["design", "scenario", "point", *(c for c in (BASIS, DRAWN) if c in design.columns)]],
+                  on="design")
     files: dict[str, Path] = {}
     continuous = [n for n in names if not n.startswith("status_")][:9]
     if figures:
         files["fan_regional"] = fan_charts(store, design, out)
         files["fan_states"] = state_multiples(store, design, out)
         files["outcomes"] = outcome_distributions(oc, continuous or names[:9], out)
-    diff = differences(oc, names, reference)
+    bases = man.get("trade_bases")
+    threshold = float(man.get("sign_share", SIGN_SHARE))
+    diff = differences(oc, names, reference, within_basis=bases is not None, threshold=threshold)
     diff.to_csv(out / "differences.csv", index=False)
     (out / "differences.md").write_text(_markdown(diff) + "\n", encoding="utf-8")
     files["differences"] = out / "differences.csv"
@@ -243,13 +284,19 @@ def compare(out_dir: str | Path, reference: str | None = None, figures: bool = T
               f"{man.get('runs_done', '?')} runs done, {man.get('runs_failed', 0)} failed; "
               f"{man['design_points']} design points x {man['replicates']} replicates; seed {man['seed']}; "
               f"reference scenario `{reference}`. Written {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", "",
-              "## What differs", "", *[f"- {s}" for s in _sentences(diff, probs, reference, sobol, lhs)], "",
+              "## What differs", "", *[f"- {s}" for s in _sentences(diff, probs, reference, sobol, lhs, threshold)], "",
               "## Regional influence", "", "![fan charts](compare/fan_regional.png)", "",
               "![states](compare/fan_states.png)", "", "## Horizon outcomes", "", "![outcomes](compare/outcomes.png)", "",
               f"## Differences from `{reference}` (mean of paired differences; 95% CI and p: Student t, docs/OUTPUT.md; "
               "share of pairs higher and lower than the reference)", "",
-              _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value",
-                              "share_positive", "share_negative"]] if not diff.empty else diff), "",
+              (f"Trade bases: {', '.join(bases)}; pairs matched within a basis; the mean and interval pool the pairs of "
+               "every basis. " if bases else "Trade basis: each scenario its own (the experiment sets no "
+               "`trade_bases`, so no effect can be robust in sign). ") + "An effect is "
+              f"robust in sign when at least {threshold:.0%} of the pairs under each trade basis (state and partner) "
+              "have one and the same sign, in runs that draw the scenario's `uncertainty` section (docs/OUTPUT.md, "
+              "\"Robust in sign\"); the per-basis shares are in compare/differences.csv.", "",
+              _markdown(diff[["scenario", "outcome", "mean", "difference", "ci_low", "ci_high", "p_value"]]
+                        .assign(sign=sign_column(diff)) if not diff.empty else diff), "",
               "## Probabilities (Jeffreys 95% intervals)", "", _markdown(probs), ""]
     if not sobol.empty:
         report += ["## Sobol indices", "", "![sobol](compare/sobol.png)", "", _markdown(sobol), ""]

@@ -6,7 +6,10 @@ shares its random stream and its uncertainty draws with reference run k (common 
 a mean of paired differences with its 95% interval and the share of pairs with each sign
 (`statistics.paired_difference`: Student t for influence, Tango's score interval for status probabilities; n
 pairs, failed runs dropped and counted). All levers advance in one lockstep model (each run carries its own
-values), chunked by lever.
+values), chunked by lever. The audit runs once under each trade basis (`trade_basis` state and partner, ODD 7.2;
+the same draws under both): the change and its interval pool the pairs of both bases, `change_BASIS` is the mean
+per basis, and an effect is robust in sign when at least `sign_share` (0.95) of the pairs under each basis share
+one sign (`statistics.sign_robustness`; docs/OUTPUT.md "Robust in sign").
 
 The default lever list (`default_levers`): each power's budget x2 and x0.5; its instrument mix moved a quarter of
 the way towards each instrument; sanctions on Russia up to 1 and halved; secondary sanctions doubled and off;
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 from greatgame.model.axes import INSTRUMENT, LEVELS, OBLIGATION
 from greatgame.model.ensemble import RunSet, run_chunks
+from greatgame.model.fundamentals import TRADE_BASES
 from greatgame.model.params import RunValues
 from greatgame.model.plots import colour_of, save
 from greatgame.model.scenario import Scenario
@@ -35,7 +39,7 @@ from tqdm import tqdm
 
 from ..batch.store import report_folder, writes_report
 from .reports import ReportFiles
-from .statistics import paired_difference
+from .statistics import SIGN_SHARE, draws_uncertainty, paired_difference, sign_robustness, sign_text
 
 INSTRUMENT_SHIFT = 0.25  # share of the mix moved towards one instrument by a mix lever
 BINDING = tuple(o for o in OBLIGATION if o != "consultation")
@@ -141,9 +145,24 @@ def run_levers(sc: Scenario, levers: list[Lever], runs: int, seed: int, chunk_ru
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-def lever_table(sc: Scenario, levers: list[Lever], arr: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per (lever, quantity): reference mean, paired change, 95% interval, the share of pairs with each
-    sign, pairs used, failed runs."""
+def run_levers_by_basis(sc: Scenario, levers: list[Lever], runs: int, seed: int,
+                        bases: tuple[str, ...] = TRADE_BASES, chunk_runs: int = 2400,
+                        progress: bool = True) -> dict[str, dict[str, np.ndarray]]:
+    """`run_levers` once under each trade basis (the scenario with `trade_basis` set to it): basis -> arrays. The
+    runs of one number share their seeds and draws under every basis."""
+    return {b: run_levers(sc.with_overrides({"trade_basis": b}), levers, runs, seed, chunk_runs, progress)
+            for b in bases}
+
+
+def lever_table(sc: Scenario, levers: list[Lever], arr: dict[str, np.ndarray] | dict[str, dict[str, np.ndarray]],
+                threshold: float = SIGN_SHARE, drawn: bool | None = None) -> pd.DataFrame:
+    """One row per (lever, quantity): reference mean, paired change over the pairs of every basis with its 95%
+    interval, the mean change per basis (`change_BASIS`), the share of pairs with each sign per basis and pooled
+    with `robust_in_sign` (statistics.sign_robustness; `drawn` None: whether `sc` draws its uncertainty), pairs
+    used, failed runs. `arr` is `run_levers_by_basis`'s basis -> arrays, or one `run_levers` result (the
+    scenario's own basis: nothing can then be robust in sign)."""
+    by_basis = {str(sc.raw["trade_basis"]): arr} if "influence" in arr else arr
+    drawn = draws_uncertainty(sc) if drawn is None else drawn
     states, powers, formats = [*sc.states, "REGION"], sc.powers, sc.formats
     levels = np.arange(len(LEVELS))
     # the rows of one lever in the order of the effects' arrays: influence (state, power), then status (state,
@@ -154,19 +173,30 @@ def lever_table(sc: Scenario, levers: list[Lever], arr: dict[str, np.ndarray]) -
            for st in sc.states for f in formats for lv in LEVELS])
     parts = []
     for i, lv in enumerate(levers, start=1):
-        ok = ~(arr["failed"][0] | arr["failed"][i])
-        a_inf, b_inf = arr["influence"][i][ok], arr["influence"][0][ok]  # (pairs, S+1, P)
-        held_a = arr["status"][i][ok][..., None] == levels  # (pairs, S, F, level)
-        held_b = arr["status"][0][ok][..., None] == levels
+        pairs = {}  # basis -> (lever, reference) horizon values of the pairs: influence (n, S+1, P), held (n, S, F, L)
+        for b, a in by_basis.items():
+            ok = ~(a["failed"][0] | a["failed"][i])
+            pairs[b] = (a["influence"][i][ok], a["influence"][0][ok],
+                        a["status"][i][ok][..., None] == levels, a["status"][0][ok][..., None] == levels)
+        a_inf, b_inf, held_a, held_b = (np.concatenate([p[k] for p in pairs.values()]) for k in range(4))
         inf, held = paired_difference(a_inf, b_inf).columns(), paired_difference(held_a, held_b, binary=True).columns()
+        diffs = {b: np.concatenate([(p[0] - p[1]).reshape(len(p[0]), -1),
+                                    (p[2].astype(float) - p[3]).reshape(len(p[2]), -1)], axis=1)
+                 for b, p in pairs.items()}
+        sign = sign_robustness(diffs, threshold, drawn).columns()
         part = keys.copy()
         part.insert(0, "lever", lv.name)
         part.insert(1, "group", lv.group)
-        part.insert(2, "pairs", int(ok.sum()))
-        part.insert(3, "failed", int((~ok).sum()))
+        part.insert(2, "pairs", len(a_inf))
+        part.insert(3, "failed", sum(int((a["failed"][0] | a["failed"][i]).sum()) for a in by_basis.values()))
         part["reference"] = np.concatenate([b_inf.mean(axis=0).ravel(), held_b.mean(axis=0).ravel()])
-        for col in ("change", "ci_low", "ci_high", "share_positive", "share_negative", "share_zero"):
+        for col in ("change", "ci_low", "ci_high"):
             part[col] = np.concatenate([inf[col], held[col]])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a basis without a pair: NaN
+            for b, d in diffs.items():
+                part[f"change_{b}"] = np.nansum(d, axis=0) / (~np.isnan(d)).sum(axis=0)
+        for col, v in sign.items():
+            part[col] = v
         parts.append(part)
     t = pd.concat(parts, ignore_index=True)
     t["distinguishable"] = (t["ci_low"] > 0) | (t["ci_high"] < 0)
@@ -190,6 +220,8 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
         faint = ~g["distinguishable"].to_numpy()
         ax.barh(y, g["change"], color=colour_of(p, own), alpha=0.85, height=0.7)
         ax.barh(y[faint], g["change"].to_numpy()[faint], color="white", alpha=0.55, height=0.7)
+        shaky = ~g["robust_in_sign"].to_numpy(dtype=bool)
+        ax.barh(y[shaky], g["change"].to_numpy()[shaky], fill=False, hatch="///", edgecolor="grey", lw=0, height=0.7)
         ax.errorbar(g["change"], y, xerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_title(f"{p}: regional influence")
@@ -198,40 +230,47 @@ def tornado(table: pd.DataFrame, sc: Scenario, path: Path, top: int = 20) -> Pat
         ax.xaxis.set_major_locator(MaxNLocator(5))
     axes[0].set_yticks(y, list(order), fontsize=8)
     fig.suptitle(f"Lever audit of '{sc.name}': paired change against the reference, 95% intervals "
-                 "(pale bars: interval contains 0)", fontsize=10)
+                 "(pale bars: interval contains 0; hatched: sign not robust)", fontsize=10)
     return save(fig, path)
 
 
 @writes_report("out_dir")  # one writer per folder: a second is refused at once
-def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int | None = None,
-                  levers: list[Lever] | None = None, command: str | None = None,
-                  progress: bool = True) -> ReportFiles:
-    """Run the audit and write levers.csv (every lever x status probability and influence), levers.md and
-    tornado.png into out_dir; `failed` counts the failed runs over the reference and every lever."""
+def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 100, seed: int | None = None,
+                  levers: list[Lever] | None = None, command: str | None = None, progress: bool = True,
+                  bases: tuple[str, ...] = TRADE_BASES, sign_share: float = SIGN_SHARE) -> ReportFiles:
+    """Run the audit (`runs` runs per lever under each trade basis of `bases`) and write levers.csv (every lever x
+    status probability and influence), levers.md and tornado.png into out_dir; `failed` counts the failed runs over
+    the reference and every lever under every basis."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     report_folder(out)
     seed = int(seed if seed is not None else sc.raw["seed"])
     levers = levers if levers is not None else default_levers(sc)
-    arr = run_levers(sc, levers, runs, seed, progress=progress)
-    table = lever_table(sc, levers, arr)
+    arr = run_levers_by_basis(sc, levers, runs, seed, bases, progress=progress)
+    table = lever_table(sc, levers, arr, sign_share)
     table.to_csv(out / "levers.csv", index=False)
     tornado(table, sc, out / "tornado.png")
     wall = time.perf_counter() - t0
     reg = table[(table["kind"] == "influence") & (table["state"] == "REGION")]
     drawn = "with parameter uncertainty (each run draws the `uncertainty:` section; a lever scales each run's own " \
-            "draw)" if sc.uncertainty is not None else "with fixed parameters (`uncertainty: fixed`)"
+            "draw)" if draws_uncertainty(sc) else "with fixed parameters (no draw: no effect can be robust in sign)"
     cmd = command or f"python3 run.py levers {sc.source} --runs {runs} --seed {seed} --out {out}"
     md = [f"# Lever audit: {sc.name}", "",
-          f"Generated by `{cmd}` ({runs} runs per lever, {len(levers)} levers, seed {seed}, {wall:.0f} s), {drawn}. "
+          f"Generated by `{cmd}` ({runs} runs per lever under each trade basis ({', '.join(bases)}), {len(levers)} "
+          f"levers, seed {seed}, {wall:.0f} s), {drawn}. "
           f"Horizon: {sc.date_of(sc.steps).isoformat()}. Each lever run shares its random stream and its draws with "
-          "the reference run of the same number (common random numbers): changes are means of paired differences "
-          "with 95% intervals (Student t for influence, Tango's score interval for status probabilities: "
-          "docs/OUTPUT.md). **An effect whose interval contains 0 is smaller than its interval** (marked "
-          "'~' below and pale in the figure): the audit cannot tell it from no effect at this number of runs.", "",
+          "the reference run of the same number and trade basis (common random numbers): changes are means of "
+          "paired differences over the pairs of every basis, with 95% intervals (Student t for influence, Tango's "
+          "score interval for status probabilities: docs/OUTPUT.md). **An effect whose interval contains 0 is "
+          "smaller than its interval** (marked '~' below and pale in the figure): the audit cannot tell it from no "
+          f"effect at this number of runs. **An effect is robust in sign** when at least {sign_share:.0%} of the "
+          "pairs under each trade basis (state and partner) have one and the same sign in runs that draw the "
+          "uncertainty section (docs/OUTPUT.md, \"Robust in sign\"); only those are printed in bold, the others "
+          "are hatched in the figure.", "",
           "![tornado](tornado.png)", "", "## What the audit finds", ""]
     md += _findings(table, sc)
     md += ["", "## Regional influence at the horizon: change against the reference", "",
+           "Bold: robust in sign; `~`: interval contains 0.", "",
            "| lever | group | " + " | ".join(sc.powers) + " | failed |", "|---|---|" + "---|" * len(sc.powers) + "---|"]
     ref_line = ", ".join(f"{p} {reg[reg['power'] == p]['reference'].iloc[0]:.3f}" for p in sc.powers)
     for lv in levers:
@@ -240,61 +279,77 @@ def levers_report(sc: Scenario, out_dir: str | Path, runs: int = 200, seed: int 
         md.append(f"| {lv.name} | {lv.group} | " + " | ".join(cells) + f" | {int(g['failed'].iloc[0])} |")
     md += ["", f"Reference regional influence at the horizon (mean over runs): {ref_line}.", "",
            "## Status probabilities: changes of at least 0.05 whose interval excludes 0", "",
-           "| lever | state | format | level | reference | change | 95% interval |", "|---|---|---|---|---|---|---|"]
+           "| lever | state | format | level | reference | change | 95% interval | sign |",
+           "|---|---|---|---|---|---|---|---|"]
     st = table[(table["kind"] == "status_probability") & table["distinguishable"] & (table["change"].abs() >= 0.05)]
     st = st.sort_values("change", key=np.abs, ascending=False)
     for _, r in st.head(60).iterrows():
         md.append(f"| {r['lever']} | {r['state']} | {r['format']} | {r['level']} | {r['reference']:.2f} | "
-                  f"{r['change']:+.2f} | [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] |")
+                  f"{r['change']:+.2f} | [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] | {_sign(r)} |")
     if st.empty:
-        md.append("| (none) | | | | | | |")
+        md.append("| (none) | | | | | | | |")
     elif len(st) > 60:
-        md.append(f"| ... {len(st) - 60} more in levers.csv | | | | | | |")
+        md.append(f"| ... {len(st) - 60} more in levers.csv | | | | | | | |")
     md += ["", "## Influence in each state: changes of at least 0.02 whose interval excludes 0", "",
-           "| lever | state | power | reference | change | 95% interval |", "|---|---|---|---|---|---|"]
+           "| lever | state | power | reference | change | 95% interval | sign |", "|---|---|---|---|---|---|---|"]
     ps = table[(table["kind"] == "influence") & (table["state"] != "REGION") & table["distinguishable"]
                & (table["change"].abs() >= 0.02)].sort_values("change", key=np.abs, ascending=False)
     for _, r in ps.head(40).iterrows():
         md.append(f"| {r['lever']} | {r['state']} | {r['power']} | {r['reference']:.3f} | {r['change']:+.3f} | "
-                  f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] |")
+                  f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {_sign(r)} |")
     if ps.empty:
-        md.append("| (none) | | | | | |")
+        md.append("| (none) | | | | | | |")
     md += ["", "## The levers", "", "| lever | changes (applied to each run's own value) |", "|---|---|"]
     for lv in levers:
         md.append(f"| {lv.name} | " + "; ".join(f"`{k}` {op} {a:g}" for k, op, a in lv.changes) + " |")
     md += ["", "`levers.csv` holds every lever x quantity: regional and per-state influence of each power, and the "
            "probability of each status level in every cell, with the reference mean, the paired change, its 95% "
-           "interval, the share of pairs with a positive, negative and zero difference, `distinguishable` (interval excludes 0), "
-           "the pairs used and the failed runs dropped.", ""]
+           "interval, `distinguishable` (interval excludes 0), the mean change under each trade basis "
+           "(`change_BASIS`), the share of pairs with a positive, negative and zero difference under each basis "
+           "(`share_positive_BASIS` ...) and pooled (`share_positive` ...), `robust_in_sign`, the pairs used and the "
+           "failed runs dropped (docs/OUTPUT.md).", ""]
     (out / "levers.md").write_text("\n".join(md), encoding="utf-8")
-    return ReportFiles(out / "levers.md", out / "levers.csv", out / "tornado.png", failed=int(arr["failed"].sum()))
+    failed = sum(int(a["failed"].sum()) for a in arr.values())
+    return ReportFiles(out / "levers.md", out / "levers.csv", out / "tornado.png", failed=failed)
+
+
+def _sign(r: pd.Series) -> str:
+    return sign_text(r)
 
 
 def _cell(r: pd.Series) -> str:
     mark = "" if r["distinguishable"] else "~"
-    return f"{mark}{r['change']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+    text = f"{mark}{r['change']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+    return f"**{text}**" if r["robust_in_sign"] else text
 
 
 def _findings(table: pd.DataFrame, sc: Scenario) -> list[str]:
-    """Plain statements computed from the table (no hand-written conclusions)."""
+    """Plain statements computed from the table (no hand-written conclusions); an effect not robust in sign is
+    never called a finding."""
     reg = table[(table["kind"] == "influence") & (table["state"] == "REGION")]
     lines = []
     n_levers = reg["lever"].nunique()
     moved = reg[reg["distinguishable"]]["lever"].nunique()
-    lines.append(f"- {moved} of {n_levers} levers move some power's regional influence by more than its interval.")
+    robust = reg[reg["robust_in_sign"]]["lever"].nunique()
+    lines.append(f"- {moved} of {n_levers} levers move some power's regional influence by more than its interval; "
+                 f"{robust} move it robustly in sign.")
     for p in sc.powers:
         g = reg[reg["power"] == p]
         top = g.loc[g["change"].abs().idxmax()]
         own = g[g["lever"].str.startswith(f"{p} budget x2")]
         own_txt = (f"; its own budget x2: {own['change'].iloc[0]:+.3f} [{own['ci_low'].iloc[0]:+.3f}, "
-                   f"{own['ci_high'].iloc[0]:+.3f}]" if not own.empty else "")
-        lines.append(f"- {p}: largest effect from '{top['lever']}', {top['change']:+.3f} [{top['ci_low']:+.3f}, "
-                     f"{top['ci_high']:+.3f}] (reference {top['reference']:.3f}){own_txt}.")
+                   f"{own['ci_high'].iloc[0]:+.3f}], {_sign(own.iloc[0])}" if not own.empty else "")
+        head = "**Finding:** " if top["robust_in_sign"] else ""
+        lines.append(f"- {head}{p}: largest effect from '{top['lever']}', {top['change']:+.3f} [{top['ci_low']:+.3f}, "
+                     f"{top['ci_high']:+.3f}] (reference {top['reference']:.3f}; {_sign(top)}){own_txt}.")
     st = table[(table["kind"] == "status_probability") & table["distinguishable"] & (table["change"].abs() >= 0.05)]
     lines.append(f"- {st['lever'].nunique()} levers change at least one status probability by 0.05 or more beyond "
-                 f"its interval ({len(st)} lever x cell x level entries).")
+                 f"its interval ({len(st)} lever x cell x level entries; {int(st['robust_in_sign'].sum())} robust in "
+                 "sign).")
     if not st.empty:
         r = st.loc[st["change"].abs().idxmax()]
-        lines.append(f"- Largest status effect: '{r['lever']}' moves P({r['state']} {r['level']} of {r['format']}) "
-                     f"from {r['reference']:.2f} by {r['change']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}].")
+        head = "**Finding:** largest" if r["robust_in_sign"] else "Largest"
+        lines.append(f"- {head} status effect: '{r['lever']}' moves P({r['state']} {r['level']} of {r['format']}) "
+                     f"from {r['reference']:.2f} by {r['change']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] "
+                     f"({_sign(r)}).")
     return lines

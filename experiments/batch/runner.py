@@ -247,12 +247,12 @@ def _pool(exp: Experiment) -> int:
     one point's replicates."""
     if not groupable(exp):
         return exp.replicates
-    return exp.replicates * (len(exp.points) // len({p.scenario_file for p in exp.points}))
+    return exp.replicates * (len(exp.points) // len({p.group for p in exp.points}))
 
 
 def _size_inputs(exp: Experiment) -> tuple[int, tuple[int, int, int, int]]:
     """Recorded periods and the largest (states, powers, formats, channels) over the experiment's scenarios."""
-    bases = {p.scenario_file: p.base for p in exp.points}.values()
+    bases = {p.group: p.base for p in exp.points}.values()
     periods = 1 + (exp.steps if exp.steps is not None else max(sc.steps for sc in bases))
     states, powers, formats, channels = (max(d) for d in zip(*[(len(sc.states), len(sc.powers), len(sc.formats),
                                                                  len(sc.raw["influence"]["channel_weights"]))
@@ -284,9 +284,9 @@ def plan_tasks(exp: Experiment, done: set[tuple[int, int]], chunk: int | None = 
     chunk = chunk_size(exp) if chunk is None else chunk
     tasks = []
     if groupable(exp):
-        by_base: dict[str, list[tuple[DesignPoint, int]]] = {}
-        for p in exp.points:
-            by_base.setdefault(p.scenario_file, []).extend((p, r) for r in range(exp.replicates)
+        by_base: dict[tuple[str, str], list[tuple[DesignPoint, int]]] = {}
+        for p in exp.points:  # a group: one scenario file under one trade basis
+            by_base.setdefault(p.group, []).extend((p, r) for r in range(exp.replicates)
                                                            if (p.index, r) not in done)
         for runs in by_base.values():
             for i in range(0, len(runs), chunk):
@@ -409,6 +409,7 @@ def _run(exp: Experiment, store: Store, executor: Executor, engine: str, jobs: i
         "experiment": exp.name, "experiment_file": exp.source, "experiment_sha256": file_hash(exp.source),
         "design_hash": exp.design_hash(), "experiment_spec": exp.raw, "design_method": exp.method,
         "design_parameters": list(exp.design_parameters), "sobol_n": exp.sobol_n, "reference": exp.reference,
+        "trade_bases": list(exp.trade_bases) if exp.trade_bases is not None else None, "sign_share": exp.sign_share,
         "design_points": len(exp.points), "replicates": exp.replicates, "runs_total": total, "seed": exp.seed,
         "seed_rule": "run (d, r) uses numpy.random.SeedSequence(seed, spawn_key=(d, r))", "record": exp.record,
         "outcomes": [{"name": o.name, "type": o.type, **o.args} for o in exp.outcomes],

@@ -2,7 +2,9 @@
 
 An experiment YAML is validated once into an `Experiment`: the list of design points (each a validated Scenario
 with its overrides), replicates, the root seed and the outcomes. Run (design point d, replicate r) draws from
-`SeedSequence(seed, spawn_key=(d, r))`, so adding replicates later leaves earlier runs unchanged.
+`SeedSequence(seed, spawn_key=(d, r))`, so adding replicates later leaves earlier runs unchanged. With `trade_bases`
+every scenario is run once under each trade basis (its `trade_basis` set to each; design point d is then (scenario,
+basis, point)); the same point under either basis draws the same uncertainty sample.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from typing import Any
 import numpy as np
 from greatgame.model import keypaths
 from greatgame.model.budget import check_design_size
+from greatgame.model.fundamentals import TRADE_BASES
 from greatgame.model.params import RunValues, renormalised
 from greatgame.model.scenario import Scenario, load_scenario
 from greatgame.model.schema import Choice, Codes, Fields, ListOf, Num, Raw, Text, check_value, did_you_mean, spec_at
 from greatgame.model.yamlio import ScenarioError, input_file, read_text, read_yaml
+
+from ..analysis.statistics import SIGN_SHARE, check_sign_share, draws_uncertainty
 
 OUTCOME_TYPES: dict[str, dict[str, Any]] = {
     "regional_influence": {"power": Text()},
@@ -53,7 +58,13 @@ EXPERIMENT = Fields({
         "parameters": Raw("scenario key -> {low, high, scale} or {values}"),
     }, optional=frozenset({"points", "seed", "file", "parameters"})),
     "outcomes": ListOf(Raw(), "outcomes to summarise"),
-}, optional=frozenset({"description", "reference", "steps", "chunk", "record", "design", "outcomes"}))
+    "trade_bases": ListOf(Choice(TRADE_BASES), "run every scenario under each of these trade bases (`trade_basis`, "
+                          "ODD 7.2; default: each scenario's own); the comparison pairs runs within a basis, and an "
+                          "effect is robust in sign only with both bases (docs/OUTPUT.md)"),
+    "sign_share": Num(0.5, 1.0, "share", "least share of pairs with one sign, under each trade basis, for an effect "
+                      "to be robust in sign (default 0.95, a reporting convention: docs/OUTPUT.md)"),
+}, optional=frozenset({"description", "reference", "steps", "chunk", "record", "design", "outcomes", "trade_bases",
+                       "sign_share"}))
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,17 @@ class DesignPoint:
     built: Scenario | None  # the point's scenario if built at load; else built on first use (`scenario`)
     base: Scenario  # the experiment's scenario before the point's values
     applied: dict[str, float] | None = None  # the scenario values set (after expand_values); None: `values`
+    trade_basis: str = "state"  # the trade basis its runs use (the experiment's `trade_bases`, or the scenario's own)
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Points of one group share a base scenario (its file under one trade basis): they may share tasks."""
+        return self.scenario_file, self.trade_basis
+
+    @property
+    def drawn(self) -> bool:
+        """Whether its runs draw some of the scenario's `uncertainty` section (not `fixed`, and some key not fixed)."""
+        return draws_uncertainty(self.base)
 
     @property
     def overrides(self) -> dict[str, float]:
@@ -111,6 +133,8 @@ class Experiment:
     method: str | None
     design_parameters: tuple[str, ...]
     sobol_n: int | None
+    trade_bases: tuple[str, ...] | None = None  # each scenario run under each basis; None: the scenario's own
+    sign_share: float = SIGN_SHARE  # robust in sign: least share of pairs with one sign under each basis
 
     def design_hash(self) -> str:
         """Hash of everything that determines the runs except the number of replicates (so adding replicates can
@@ -122,7 +146,8 @@ class Experiment:
     def design_table(self) -> list[dict[str, Any]]:
         """One row per design point (design, scenario, scenario file, point, block and its values): design.parquet."""
         return [{"design": p.index, "scenario": p.scenario_name, "scenario_file": p.scenario_file,
-                 "point": p.point, "block": p.block, **p.values} for p in self.points]
+                 "trade_basis": p.trade_basis, "uncertainty_drawn": p.drawn, "point": p.point, "block": p.block,
+                 **p.values} for p in self.points]
 
 
 def _param_spec(value: Any, path: str, file: str, method: str) -> dict:
@@ -278,7 +303,17 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(file, "design.parameters", "a design needs at least one parameter")
         params = {str(k): _param_spec(v, f"design.parameters.{k}", file, method) for k, v in given.items()}
         points = raw["design"].get("points")
-    check_design_size(_count_points(method, params, points) * len(raw["scenarios"]), file,
+    bases = raw.get("trade_bases")
+    if bases is not None:
+        if not bases:
+            raise ScenarioError(file, "trade_bases", f"give at least one of {', '.join(TRADE_BASES)}, or leave the key out")
+        if len(set(bases)) != len(bases):
+            raise ScenarioError(file, "trade_bases", f"{', '.join(bases)}: a basis is listed twice")
+    try:
+        sign_share = check_sign_share(raw.get("sign_share", SIGN_SHARE))
+    except ValueError as exc:
+        raise ScenarioError(file, "sign_share", str(exc)) from None
+    check_design_size(_count_points(method, params, points) * len(raw["scenarios"]) * len(bases or [None]), file,
                       "design.points" if method in ("lhs", "sobol") else "design.parameters" if method else "scenarios")
     scenarios = []
     if not raw["scenarios"]:
@@ -296,6 +331,8 @@ def load_experiment(path: str | Path) -> Experiment:
     names = [sc.name for _, sc in scenarios]
     if len(set(names)) != len(names):
         raise ScenarioError(file, "scenarios", f"two scenarios share a name ({', '.join(names)}); names label results")
+    if bases is not None:  # each scenario under each basis: (scenario, basis) in this order
+        scenarios = [(rel, sc.with_overrides({"trade_basis": b})) for rel, sc in scenarios for b in bases]
     if table_rows is not None:
         pts, sobol_n = [("table", row) for row in table_rows], None
     else:
@@ -322,7 +359,7 @@ def load_experiment(path: str | Path) -> Experiment:
                     raise ScenarioError(file, where, f"scenario '{sc.name}' has no parameter '{exc.path}'{hint}") from None
                 raise ScenarioError(file, where, f"value rejected by scenario '{sc.name}': {exc.reason}") from None
             design.append(DesignPoint(len(design), sc.name, rel, j, block, values, sc_d, sc,
-                                      applied if applied != values else None))
+                                      applied if applied != values else None, str(sc.raw["trade_basis"])))
     outcomes = ([_outcome(v, f"outcomes[{i}]", file) for i, v in enumerate(raw["outcomes"])]
                 if raw.get("outcomes") else default_outcomes(scenarios[0][1]))
     base = scenarios[0][1]
@@ -341,7 +378,8 @@ def load_experiment(path: str | Path) -> Experiment:
     steps = raw.get("steps")
     return Experiment(raw["name"], file, data, tuple(design), raw["replicates"], seed, steps,
                       raw.get("chunk"), raw.get("record", "compact"), tuple(outcomes), reference, method,
-                      tuple(params), sobol_n)
+                      tuple(params), sobol_n, tuple(bases) if bases is not None else None,
+                      sign_share)
 
 
 def file_hash(path: str | Path) -> str:
