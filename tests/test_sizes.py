@@ -42,7 +42,8 @@ def _one_line_refusal(capsys, rc, needles):
 
 
 def test_the_largest_accepted_run_is_accepted_and_one_more_is_refused(baseline, monkeypatch, tmp_path, capsys):
-    per_run = TABLE_FACTOR * 3 * period_bytes(5, 3, 8, len(baseline.raw["influence"]["channel_weights"]))
+    per_run = TABLE_FACTOR * 3 * period_bytes(len(baseline.states), len(baseline.powers), len(baseline.formats),
+                                              len(baseline.raw["influence"]["channel_weights"]))
     monkeypatch.setenv(MEMORY_ENV, str(int(PROCESS_BYTES + 3 * per_run)))  # room for 3 runs of 2 steps
     assert max_runs(baseline, steps=2) == 3
     check_run_size(baseline, runs=3, steps=2)
