@@ -14,7 +14,11 @@ trade basis and every shipped scenario on the baseline's basis, and reports:
 4. how far each channel moves: for each scenario and channel, the largest median over runs of |I_c(horizon) -
    I_c(start)| over states and powers (the issue's acceptance reads 0.005);
 5. the ten largest levers of a lever audit table (docs/levers/levers.csv) with their sign shares;
-6. what changed from model v2 (figures of v2 measured on main 60fda88, quoted from issue 16).
+6. what changed from model v2 (figures of v2 measured on main 60fda88, quoted from issue 16);
+7. external anchors (`model/data/anchors.csv`: survey figures, which measure perception, not capacity, and the one
+   published FBIC value found): the ordering of the powers each anchor gives against the model's start-of-run
+   influence (2017 and 2022 data) and against a trade-share-only benchmark, by Kendall's tau over the powers the
+   anchor names. The construction and its data were committed before this section was first computed.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 from greatgame.model.api import simulate
 from greatgame.model.axes import INFLUENCE
-from greatgame.model.files import SCENARIOS
+from greatgame.model.files import DATA_DIR, SCENARIOS
 from greatgame.model.fundamentals import TRADE_BASES
 from greatgame.model.results import Results
 from greatgame.model.scenario import Scenario, load_scenario
@@ -82,6 +86,32 @@ def channel_moves(res: Results) -> dict[str, float]:
     ch = res.influence_channels  # (T, R, S, P, C)
     move = np.nanmedian(np.abs(ch[-1] - ch[0]), axis=0)  # (S, P, C)
     return {c: float(move[..., i].max()) for i, c in enumerate(INFLUENCE)}
+
+
+def anchor_orderings(anchors: pd.DataFrame, starts: dict[str, Results]) -> pd.DataFrame:
+    """Per anchor and start: Kendall's tau between the anchor's values and (a) the model's mean start-of-run
+    influence, (b) the powers' shares of the state's turnover with the modelled powers (trade-only benchmark), over
+    the powers the anchor names; and whether the top power agrees. State CA4 = the mean over KAZ, KGZ, TJK, UZB."""
+    from scipy.stats import kendalltau
+
+    rows = []
+    for (anchor, state), g in anchors.groupby(["anchor", "state"], sort=False):
+        for start, res in starts.items():
+            powers = [p for p in g["power"] if p in res.powers]
+            cols = [res.powers.index(p) for p in powers]
+            units = [res.states.index(x) for x in (("KAZ", "KGZ", "TJK", "UZB") if state == "CA4" else (state,))]
+            infl = np.nanmean(res.influence_total[0][:, units][:, :, cols], axis=(0, 1))
+            trade = res.turnover[0][:, units]  # (R, S', P)
+            share = np.nanmean(trade[..., cols] / trade.sum(axis=-1, keepdims=True), axis=(0, 1))
+            values = g.set_index("power").loc[powers, "value"].to_numpy(dtype=float)
+            row = {"anchor": anchor, "state": state, "start": start, "powers": " ".join(powers),
+                   "anchor_values": " ".join(f"{v:g}" for v in values),
+                   "model": " ".join(f"{v:.3f}" for v in infl), "trade_share": " ".join(f"{v:.3f}" for v in share)}
+            for name, x in (("model", infl), ("trade_share", share)):
+                row[f"tau_{name}"] = float(kendalltau(values, x).statistic) if len(powers) > 1 else float("nan")
+                row[f"top_{name}"] = bool(np.argmax(x) == np.argmax(values))
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _pct(x: float) -> str:
@@ -245,6 +275,32 @@ def influence_report(out_dir: str | Path, runs: int = 200, seed: int | None = No
                f"{_pct(lead['horizon'][-1, c])} |", "",
                "Why: README 'Changes from v2' and docs/ODD.md 4.4 (channels measured from the yearly panel, the EU and "
                "Turkey as powers, threats through providers, the trade basis as a switch)."]
+
+    # 7. external anchors
+    anchor_file = DATA_DIR / "anchors.csv"
+    back = scenarios_dir / "backcast_2017.yaml"
+    if anchor_file.is_file() and back.is_file():
+        say("2017 start (backcast_2017)")
+        starts = {"2017 data": simulate(load_scenario(back), runs=runs, seed=seed, steps=1), "2022 data": base}
+        anchors = pd.read_csv(anchor_file)
+        orders = anchor_orderings(anchors, starts)
+        md += ["", "## 7. External anchors", "",
+               "Computed after the index construction and its data were committed (docs/ODD.md 4.4). The survey "
+               "figures measure **perception** (approval, who is 'best able to help', 'most important economic "
+               "partner'), not capacity; the FBIC value measures capacity. Each row compares the ordering of the "
+               "powers the anchor names with the model's mean start-of-run influence and with a trade-only "
+               "benchmark (the power's share of the state's turnover with the modelled powers), by Kendall's tau "
+               "(1: same order) and whether the top power agrees. Sources: `model/data/anchors.csv`.", "",
+               "| anchor | state | start | powers | anchor | model influence | trade share | tau model | tau trade | "
+               "top agrees (model, trade) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for _, r in orders.iterrows():
+            md.append(f"| {r['anchor']} | {r['state']} | {r['start']} | {r['powers']} | {r['anchor_values']} | "
+                      f"{r['model']} | {r['trade_share']} | {r['tau_model']:+.2f} | {r['tau_trade_share']:+.2f} | "
+                      f"{'yes' if r['top_model'] else 'no'}, {'yes' if r['top_trade_share'] else 'no'} |")
+            record("anchor", **{k: r[k] for k in orders.columns})
+        md += ["", "With one FBIC dyad (Russia -> Uzbekistan 2019) no rank correlation over dyads can be computed; the "
+               "row shows the model's Russian influence in Uzbekistan beside it. The survey anchors name two to five "
+               "powers each, so a tau is coarse: read the top power first."]
 
     # figure: regional channel shares start and horizon
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
