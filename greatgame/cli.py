@@ -13,6 +13,7 @@ experiment named by a bare file name that is not in the working folder (`greatga
   greatgame calibrate
   greatgame responsiveness --out docs/validation
   greatgame levers baseline.yaml --runs 100 --out docs/levers
+  greatgame influence --levers docs/levers/levers.csv --out docs/validation
   greatgame sensitivity results/sobol_all --out docs/sensitivity
   greatgame discover results/discovery_lhs --outcome first_lead_CHN_RUS --where "value < 2031"
   greatgame params --odd                      # regenerate the parameter table of docs/ODD.md section 6
