@@ -90,3 +90,15 @@ def test_shipped_design_ranges_contain_the_baseline_values():
         for k, spec in raw["design"]["parameters"].items():
             if k in leaves:
                 assert spec["low"] <= leaves[k] <= spec["high"], (name, k)
+
+
+def test_the_all_factor_designs_cover_every_documented_range_as_given():
+    """sobol_all and discovery_lhs claim every range of the baseline's `uncertainty:` section: a range added to the
+    baseline (a new parameter, a new power's budget) and missing from them, or given other bounds, fails here."""
+    ranges = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())["uncertainty"]["ranges"]
+    for name in ("discovery_lhs", "sobol_all"):
+        design = yaml.safe_load((SCENARIOS.parent / "experiments" / f"{name}.yaml").read_text())["design"]["parameters"]
+        factors = {k: v for k, v in design.items() if k != "uncertainty.behaviour_row"}
+        assert set(factors) == set(ranges), (name, set(ranges) ^ set(factors))
+        for k, spec in factors.items():
+            assert (spec["low"], spec["high"]) == (ranges[k]["low"], ranges[k]["high"]), (name, k)
