@@ -27,8 +27,12 @@ def test_validation_report_has_the_documented_keys_and_files(report):
     out, res = report
     for key in ("blank_slate_cells_matched", "null_rule_cells_matched", "leave_one_out_cells_matched",
                 "backcast_error_rus", "backcast_error_chn", "backcast_naive_error_rus", "backcast_naive_error_chn",
-                "backcast_changes_reached", "backcast_cells_kept", "hazards_per_year", "fitted_on"):
+                "backcast_changes_reached", "backcast_cells_kept", "hazards_per_year", "fitted_on",
+                "backcast_other_trade_basis"):
         assert key in res
+    other = res["backcast_other_trade_basis"]  # the same backcast on the partners' records (ODD 7.2)
+    assert other["trade_basis"] == "partner" and other["target_chn_2022"] == pytest.approx(70.2)
+    assert other["start_rus"] != pytest.approx(23.403)  # another start: Russia's own records of 2017
     for name in ("validation.md", "backcast.png", "robustness.csv"):
         assert (out / name).stat().st_size > 0
     md = (out / "validation.md").read_text()
@@ -40,20 +44,21 @@ def test_null_rule_score_is_the_documented_one(report):
 
 
 def test_blank_slate_score_is_pinned(report):
-    # achieved 21/25 with the v2 fit (target 24, floor null + 3 = 24: NOT reached; see docs/validation)
-    assert report[1]["blank_slate_cells_matched"] >= 21
-    assert report[1]["blank_slate_long_run_cells_matched"] >= 21  # run for 400 quarters: still 21/25
+    # achieved 20/25 with the v3 refit (v2 fit: 21; target 24, floor null + 3 = 24: NOT reached; see docs/validation)
+    assert report[1]["blank_slate_cells_matched"] >= 20
+    assert report[1]["blank_slate_long_run_cells_matched"] >= 20  # run for 400 quarters: still 20/25 (v2: 21)
     assert report[1]["blank_slate_settled"] and report[1]["blank_slate_long_run_settled"]
 
 
 def test_leave_one_out_score_is_pinned(report):
-    assert report[1]["leave_one_out_cells_matched"] >= 19  # achieved 19/25 (target 21, floor > 21: NOT reached)
+    # achieved 18/25 with the v3 model (v2: 19; target 21, floor > 21: NOT reached)
+    assert report[1]["leave_one_out_cells_matched"] >= 18
 
 
 def test_backcast_is_pinned(report):
     res = report[1]
-    assert abs(res["backcast_error_rus"]) <= 0.22  # achieved -0.210 (naive -0.236)
-    assert abs(res["backcast_error_chn"]) <= 0.38  # achieved +0.374 (naive -0.210): NOT better than naive
+    assert abs(res["backcast_error_rus"]) <= 0.06  # achieved -0.055 (naive -0.201; v2 -0.210)
+    assert abs(res["backcast_error_chn"]) <= 0.38  # achieved +0.380 (naive -0.210; v2 +0.374): NOT better than naive
     assert res["backcast_cells_kept"] >= 21  # achieved 21/22
     assert res["backcast_changes_reached"] >= 1  # achieved 1/3 (UZB to OTS member)
     assert res["backcast_status_cells_matched"] >= res["persistence_cells_matched"]  # 22 = 22: NOT above
@@ -63,9 +68,10 @@ def test_near_best_reading_is_pinned(report):
     """The second reading with each fit's near-best set (what runs with parameter uncertainty draw)."""
     ens = report[1]["ensemble"]
     assert ens["vectors_2022"] == 32 and ens["vectors_2017"] == 32
-    assert ens["blank_slate_cells_matched"] >= 20  # achieved 20/25
+    assert ens["blank_slate_cells_matched"] >= 19  # achieved 19/25 (v2: 20)
     assert ens["leave_one_out_cells_matched"] >= 17  # achieved 17/25
-    assert ens["backcast_changes_reached"] >= 1 and ens["backcast_status_cells_matched"] >= 21  # 1/3, 21/25
+    assert ens["backcast_changes_reached"] >= 1  # 1/3 (v2: 1/3)
+    assert ens["backcast_status_cells_matched"] >= 23  # 23/25 (v2: 21/25)
 
 
 def test_model_statuses_move_at_the_records_rate(report):

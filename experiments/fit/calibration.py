@@ -171,7 +171,7 @@ def backcast(scenario: Scenario, runs: int = 32, seed: int | None = None, keys: 
         predicted=modal, observed=observed, t21=t21, t22=t22)
 
 
-def china_target_2022() -> tuple[float, list[str]]:
+def china_target_2022(basis: str = "state") -> tuple[float, list[str]]:
     """China-region turnover 2022 on the basis of each state's 2017 start (ODD 9): the China-side total (GACC via
     WeNews, $70.2 bn), with the China-side figure of every state whose 2017 start comes from its own statistics
     replaced by its own-side 2022 figure (China's records of Kyrgyz trade include transit cargo). Returns the
@@ -184,7 +184,7 @@ def china_target_2022() -> tuple[float, list[str]]:
     if not totals:
         raise ValueError("model/data/trade.csv: no China-side CA5-CHN 2022 row (the backcast's China target)")
     total, notes = totals[0], []
-    for (state, partner), r in sorted(best_trade_rows(2017, table).items()):
+    for (state, partner), r in sorted(best_trade_rows(2017, table, basis).items()):
         if partner != "CHN" or r["basis"] != "state":
             continue
         side: dict[str, float] = {}
@@ -200,16 +200,17 @@ def china_target_2022() -> tuple[float, list[str]]:
 
 
 @functools.cache
-def targets() -> Mapping[str, float]:
+def targets(basis: str = "state") -> Mapping[str, float]:
     """The backcast's observed targets, US$ bn (read from model/data/trade.csv on first use, never at import):
-    Russia-region 2022 (TASS, DPM Manturov, 'above $42 bln'), China-region 2022 on the basis of the 2017 start
-    (`china_target_2022`), Russia-region 2021 ($37.1 bn, Putin in the seed article)."""
-    return MappingProxyType({"rus_2022": 42.0, "chn_2022": round(china_target_2022()[0], 2), "rus_2021": 37.1})
+    Russia-region 2022 (TASS, DPM Manturov, 'above $42 bln'), China-region 2022 on the basis of the 2017 start on
+    the trade basis `basis` (`china_target_2022`), Russia-region 2021 ($37.1 bn, Putin in the seed article)."""
+    return MappingProxyType({"rus_2022": 42.0, "chn_2022": round(china_target_2022(basis)[0], 2), "rus_2021": 37.1})
 
 
-def backcast_errors(result: Backcast) -> dict[str, float]:
-    """Relative errors (model - observed) / observed of the backcast's turnover."""
-    t = targets()
+def backcast_errors(result: Backcast, basis: str = "state") -> dict[str, float]:
+    """Relative errors (model - observed) / observed of the backcast's turnover, against the targets of the trade
+    basis the backcast ran on."""
+    t = targets(basis)
     return {"backcast_error_rus": (result.rus_2022 - t["rus_2022"]) / t["rus_2022"],
             "backcast_error_chn": (result.chn_2022 - t["chn_2022"]) / t["chn_2022"],
             "backcast_error_rus_2021": (result.rus_2021 - t["rus_2021"]) / t["rus_2021"]}
