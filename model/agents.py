@@ -37,8 +37,8 @@ class PowerAgent(mesa.Agent):
         m, j, pp, x = self.model, self.index, self.model.p.powers, self.model.state
         budget = m.now.budget[:, j]
         own = x.influence_total[:, :, j]
-        rivals = x.influence_total.sum(axis=-1) - own
-        by_power = x.offers.sum(axis=-1)  # (R, P, S)
+        rivals = m.now.influence_sum - own
+        by_power = m.now.offered  # (R, P, S): the packages on the table now, earlier bids of this step included
         rival_offers = (by_power.sum(axis=1) - by_power[:, j]) / x.gdp
         shares = m.pw.instrument_shares[:, j]  # (R, I)
         per_state = allocate(budget * (1.0 - shares[:, INSTRUMENT.accession]), x.state_weight, own, rivals,
@@ -62,6 +62,7 @@ class PowerAgent(mesa.Agent):
         open_target = ((m.structure.convenor[:, j] > 0)[None, None, :] & m.structure.allowed[None, :, :, Level.MEMBER]
                        & x.active[:, None, :] & (x.status < Level.MEMBER))
         x.offers[:, j] = choose_offer(need, open_target, x.fund[:, j], m.p.powers.package_margin)
+        m.now.offered[:, j] = x.offers[:, j].sum(axis=-1)
 
     def convene(self) -> None:
         """Open the template format in the runs where this power has been losing ground long enough (4.1c)."""

@@ -442,6 +442,8 @@ class GreatGameModel(mesa.Model):
             self._draw()
             self.perceive()
             self.now.budget = self.effective_budget()
+            self.now.offered = self.state.offers.sum(axis=-1)  # kept up to date by each power's bid
+            self.now.influence_sum = self.state.influence_total.sum(axis=-1)
             for agent in self.power_agents:
                 agent.step()
             self.choice_inputs()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pandas as pd
 
 from .files import DATA_DIR
@@ -38,16 +39,24 @@ def _table(name: str) -> pd.DataFrame:
     return df
 
 
+@functools.cache
+def _all() -> tuple[pd.DataFrame, frozenset[str]]:
+    """Every table in one frame (read once per process) and the set of its series names."""
+    df = pd.concat([_table(t) for t in TABLES], ignore_index=True)
+    return df, frozenset(df["series"].unique().tolist())
+
+
 def load_panel(series: str | tuple[str, ...] | None = None, upto: int | None = None) -> pd.DataFrame:
     """The panel's rows (all tables, or the named series), with a `table` column; `upto=Y` keeps the rows that
     describe year Y or earlier. A copy: the caller may change it."""
-    df = pd.concat([_table(t) for t in TABLES], ignore_index=True)
+    df, known = _all()
+    keep = np.ones(len(df), dtype=bool)
     if series is not None:
         wanted = (series,) if isinstance(series, str) else tuple(series)
-        unknown = sorted(set(wanted) - set(df["series"]))
+        unknown = sorted(set(wanted) - known)
         if unknown:
-            raise KeyError(f"no panel series {unknown}; known: {sorted(set(df['series']))}")
-        df = df[df["series"].isin(wanted)]
+            raise KeyError(f"no panel series {unknown}; known: {sorted(known)}")
+        keep &= df["series"].isin(wanted).to_numpy()
     if upto is not None:
-        df = df[df["year"] <= upto]
-    return df.reset_index(drop=True)
+        keep &= df["year"].to_numpy() <= upto
+    return df[keep].reset_index(drop=True)

@@ -120,6 +120,8 @@ class StepValues:
     u_pick: np.ndarray  # (R, S, F) uniforms: which level it picks; _draw
     u_convene: np.ndarray  # (R, P) uniforms: whether a power convenes; _draw
     z_trade: np.ndarray  # (R, S, P) standard normals: trade noise; _draw
+    offered: np.ndarray  # (R, P, S) each power's packages on the table, summed over formats; step, PowerAgent.bid
+    influence_sum: np.ndarray  # (R, S) sum over powers of influence at the start of the step; step
 
     @classmethod
     def before_first_step(cls, state: StateVariables, budget: np.ndarray) -> StepValues:
@@ -128,4 +130,5 @@ class StepValues:
         P = state.fund.shape[1]
         nan = np.full((R, S, F), np.nan)
         return cls(budget, nan, nan.copy(), np.full((R, S, F, 2), np.nan), state.status.copy(), nan.copy(),
-                   nan.copy(), np.full((R, P), np.nan), np.full((R, S, P), np.nan))
+                   nan.copy(), np.full((R, P), np.nan), np.full((R, S, P), np.nan), state.offers.sum(axis=-1),
+                   state.influence_total.sum(axis=-1))
