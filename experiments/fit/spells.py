@@ -423,9 +423,15 @@ def record_churn_3y(record: Record, upto: float = BASELINE_START, scenario: str 
     """Per kind, the record's rate of level changes and the `level` interval of the expected number of the
     baseline's cells of that kind whose status changes in 13 quarters (issue 17 `churn_3y_by_kind`). Changes: the
     choice changes up or down (a same-level change is not a change of the model's status), by record.md's kind
-    rule, to `upto`; summit_format adds the attendance transitions (`event_counts(..., attendance=True)`). Time at
-    risk: number of cells x 13/4 years."""
-    counts = event_counts(record, upto, attendance=True).groupby("kind")[["up", "down", "same", "cell_years"]].sum()
+    rule, to `upto`; for summit_format, the attendance transitions of the five only (PROTOCOL 9b: the cells the
+    baseline's dialogue platforms stand for; the GUAM forum spells are another institution and are left out). Time
+    at risk: number of cells x 13/4 years."""
+    cols = ["up", "down", "same", "cell_years"]
+    spells_only = event_counts(record, upto).groupby("kind")[cols].sum()
+    counts = event_counts(record, upto, attendance=True).groupby("kind")[cols].sum()
+    if "summit_format" in counts.index:  # attendance rows alone: everything minus the spell-based summit rows
+        forum = spells_only.loc["summit_format"] if "summit_format" in spells_only.index else 0
+        counts.loc["summit_format"] = counts.loc["summit_format"] - forum
     out = {}
     for kind, cells in baseline_cells(scenario).items():
         up, down, same, cy = (counts.loc[kind].tolist() if kind in counts.index else [0, 0, 0, 0.0])
