@@ -42,7 +42,7 @@ from .choice import (
 from .dynamics import diplomatic_lift, trade_access, trend_growth, update_engagement, update_stock, update_trade
 from .energy import common_units, conversion_factors
 from .files import BASELINE
-from .fundamentals import load_fundamentals, load_routes, observed_status
+from .fundamentals import Fundamentals, load_fundamentals, load_routes, observed_status
 from .influence import (
     energy_leverage,
     influence_by_channel,
@@ -55,7 +55,14 @@ from .influence import (
     state_weights,
     total_influence,
 )
-from .migration import access_exposure, advance_host_income, migration_leverage, remittances, start_remittances
+from .migration import (
+    RemittanceStart,
+    access_exposure,
+    advance_host_income,
+    migration_leverage,
+    remittances,
+    start_remittances,
+)
 from .params import FormatAttributes, InfluenceAttributes, Parameters, PowerAttributes, RunValues
 from .routes import route_completion, route_multiplier
 from .scenario import Scenario, load_scenario
@@ -217,8 +224,7 @@ class GreatGameModel(mesa.Model):
                 ok = f["eligible"] == "all" or self.states[s] in f["eligible"]
                 eligible[s, i] = ok and (spec["turkic"] or not f.get("eligible_turkic_only"))
         pw = [raw["powers"][c] for c in self.powers]
-        fundamentals = load_fundamentals(raw["data_year"], self.states, self.powers, raw["trade_basis"])
-        path_transit, path_share = load_routes(raw["data_year"], self.states, self.powers)
+        fundamentals, (path_transit, path_share), remittances0 = self._data_inputs()
         return Structure(
             members=members, convenor=convenor, members_q=members_q,
             solo_convenor=(convenor > 0) & (convenor.sum(axis=1, keepdims=True) == 1), clubs=clubs,
@@ -227,8 +233,17 @@ class GreatGameModel(mesa.Model):
             afghan_border=np.array([spec["afghan_border"] for spec in st], dtype=bool),
             template=np.array([self.formats.index(w["template"]) if w.get("template") else -1 for w in pw]),
             path_transit=path_transit, path_share=path_share, gdp0=fundamentals.gdp_usd_bn.copy(),
-            fundamentals=fundamentals, remittances0=start_remittances(raw["data_year"], self.states, self.powers),
+            fundamentals=fundamentals, remittances0=remittances0,
             colours={c: w.get("colour") for c, w in zip(self.powers, pw, strict=True)})
+
+    def _data_inputs(self) -> tuple[Fundamentals, tuple[np.ndarray, np.ndarray], RemittanceStart]:
+        """The data the structure holds: the fundamentals, the transit routes and the start remittances of the
+        scenario's `data_year` (ODD 7). The estimation of the choice rule (experiments/fit/rule.py) overrides this
+        to read the panel of any year and state; the model itself never does."""
+        raw = self.spec.raw
+        return (load_fundamentals(raw["data_year"], self.states, self.powers, raw["trade_basis"]),
+                load_routes(raw["data_year"], self.states, self.powers),
+                start_remittances(raw["data_year"], self.states, self.powers))
 
     def _setup_state(self) -> StateVariables:
         """The state at the start: active formats, statuses (observed or blank), the data's economy, nothing spent."""

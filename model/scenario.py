@@ -96,9 +96,12 @@ def load_scenario(source: str | Path | dict, overrides: dict[str, Any] | None = 
     return sc.with_overrides(overrides) if overrides else sc
 
 
-def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset()) -> Scenario:
-    """Validate a resolved mapping (schema, codes, sums, event dates) and build the Scenario."""
-    for key, known in (("powers", KNOWN_POWERS), ("states", KNOWN_STATES)):
+def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset(),
+                   known_states: tuple[str, ...] = KNOWN_STATES) -> Scenario:
+    """Validate a resolved mapping (schema, codes, sums, event dates) and build the Scenario. `known_states`: the
+    state codes allowed; a user's scenario always gets the default (the five whose data the model ships); only the
+    estimation of the choice rule passes the panel's states (experiments/fit/rule.py), with its own data inputs."""
+    for key, known in (("powers", KNOWN_POWERS), ("states", known_states)):
         codes_given = data.get(key) if isinstance(data.get(key), dict) else {}
         for code in codes_given:
             if code not in known:
@@ -109,8 +112,8 @@ def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset
         if code not in KNOWN_POWERS:
             raise ScenarioError(file, f"powers.{code}", f"unknown power code; the data cover {', '.join(KNOWN_POWERS)}")
     for code in states:
-        if code not in KNOWN_STATES:
-            raise ScenarioError(file, f"states.{code}", f"unknown state code; the data cover {', '.join(KNOWN_STATES)}")
+        if code not in known_states:
+            raise ScenarioError(file, f"states.{code}", f"unknown state code; the data cover {', '.join(known_states)}")
     if raw["data_year"] not in (2017, 2022):
         raise ScenarioError(file, "data_year", "the data cover 2017 and 2022 only")
     kinds = {"power": powers, "state": states, "format": formats}

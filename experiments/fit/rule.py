@@ -1,0 +1,611 @@
+"""The likelihood of the dated record under the model's own choice functions, and its penalised ML fit (issue 17
+item 3; docs/validation/PROTOCOL.md sections 2, 4 and 9b).
+
+**Level values through the model.** For each year Y the record covers, `PanelModel` is a GreatGameModel whose
+scenario holds the panel states (the five and ARM AZE BLR GEO MDA UKR) and the record's formats, and whose data are
+`covariates.panel_inputs(Y)` (fundamentals, remittances) and the transit routes of Y (`_data_inputs` override). Its
+runs are (parameter vector v) x (situation c): a situation is what a quarter of Y starts from, the statuses observed
+at its start (`spells.cell_quarters`; summit formats: the attendance of the latest meeting year <= Y) and the events
+PROTOCOL 5 imposes (sanctions on Russia 0.3 from 2014Q2, 0.8 from 2022Q1; secondary enforcement 0.2 from 2022Q1; the
+Afghan threat 0.3 from 2021Q3, else 0.2 as scenarios/backcast_2017.yaml). The level values V[v, c, s, f, k] are the
+model's `derive()`, `update_influence()`, `perceive()` and `level_values()` with the vector's values set as run values;
+nothing of the utility is recomputed here. Engagement is the status target (LEVEL_ENGAGEMENT), as at the model's start.
+
+**Transition matrices.** T = `choice.transition_matrix(V, depth = 1, rationality = 1, join = exp(theta_kind,join),
+exit = exp(theta_kind,exit), allowed, revision_rate = 0.25)`: the model's switching equation (cost x depth per level
+moved) with each format's cost J_f = join x depth_f replaced by its kind's free cost (PROTOCOL 4: switching costs by
+kind x direction). The depth stays the format's judgement wherever else the model reads it (institution role, hence
+influence and hedging), so the shipped model is untouched.
+
+**Likelihood.** ln L = sum over scored cell-quarters (at risk, not a transformation, ending by `upto`) of
+ln T_q[from, to] under the kind of the period the quarter starts in, plus over summit-attendance years Y <= upto of
+ln (T_q1 T_q2 T_q3 T_q4)[from, to], the four quarters of Y - 1 (PROTOCOL 2). A quarter of year Y reads the covariates
+of year max(Y, 1993) (the panel's first year with growth; 1992 quarters read 1993: a documented judgement, never past
+an origin >= 1994).
+
+**Parameters** (`PARAMS`): theta (4 kinds x join/exit; cost = exp(theta)), then the standardised weights b_k of the
+terms that vary with covariates: weight_k = b_k / s_k, s_k the standard deviation over the training cell-quarters of
+the term's contribution to the member value at unit weight (the root mean square where it is constant: every format
+carries consultation 1). Fixed: rationality 1, revision rate 0.25, weights.investment (PROTOCOL 9b), weights.sanctions
+1 (the unit of the cost side, a judgement), the partial shares and the doctrine penalties (the v2 values: judgements),
+everything else the baseline's. Penalty: b ~ N(0, 2^2), theta ~ N(0, 3^2); bounds |b| <= 20, |theta| <= 10.
+The restricted model (PROTOCOL 7a) zeroes every utility term (the free weights, weights.sanctions and the doctrine
+penalties), so every level value is 0 and only the eight costs act: persistence with base rates by kind.
+
+Judgements of the estimation scenario (`estimation_scenario`), each documented here: formats are the baseline's CIS,
+CSTO, SCO, EAEU (the whole customs-union / EurAsEC / EAEU lineage, the baseline's EAEU attributes in every period,
+its kind per period from the record), OTS and the four summit formats, plus GUUAM (`GUAM_FORMAT`: a regional
+organisation with no member power, consultation only, regional cooperation with its own members, friction as the
+OTS); eligibility = the state has a spell or attendance row in that lineage; doctrine: TKM permanent_neutrality and
+UZB non_bloc from the first whole year after their founding texts (1995 law -> 1996.0; 2012 Concept -> 2013.0, so
+the doctrine never explains the June 2012 CSTO suspension it followed), others none; afghan_border TJK TKM UZB;
+turkic KAZ KGZ TKM UZB AZE.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from greatgame.experiments.fit.covariates import panel_inputs
+from greatgame.experiments.fit.spells import KINDS, QUARTER, Record, cell_quarters, load_record, summit_years
+from greatgame.model.choice import LEVEL_ENGAGEMENT, transition_matrix
+from greatgame.model.core import GreatGameModel
+from greatgame.model.files import BASELINE
+from greatgame.model.fundamentals import Fundamentals, load_routes
+from greatgame.model.migration import RemittanceStart
+from greatgame.model.panel import STATES as PANEL_STATES
+from greatgame.model.scenario import Scenario, build_scenario
+from greatgame.model.yamlio import read_yaml
+from scipy.optimize import minimize
+
+POWERS = ("RUS", "CHN", "USA", "EU", "TUR")
+LINEAGES = ("CIS", "CSTO", "SCO", "EAEU", "OTS", "GUUAM")
+SUMMITS = ("C5+1", "CA-China", "CA-Russia", "EU-CA")
+FORMATS = LINEAGES + SUMMITS
+GUAM_FORMAT = {
+    "name": "GUAM (GUUAM 1999-2005)", "kind": "regional_organisation", "convenors": [], "powers": [],
+    "depth": 0.3,  # judgement: as the CIS and the OTS (consensus body, no binding rules)
+    "eligible": [], "active": True,
+    # judgement: cooperation among its own members (own club), no power's channels (no member power)
+    "channels": {"trade": 0.0, "investment": 0.0, "security": 0.0, "energy_transport": 0.0, "migration": 0.0,
+                 "regional": 1.0},
+    # judgement: consultation only (2001 Yalta Charter, 2006 Kyiv Charter: no binding obligations)
+    "obligations": {"collective_defence": 0.0, "supranational": 0.0, "binding_security": 0.0, "consultation": 1.0},
+    "costs": {"friction": 0.2, "sanctions_exposure": 0.0},  # judgement: as the OTS
+}
+AFGHAN_BORDER = ("TJK", "TKM", "UZB")
+TURKIC = ("KAZ", "KGZ", "TKM", "UZB", "AZE")
+DOCTRINES = {"TKM": ("permanent_neutrality", 1996.0), "UZB": ("non_bloc", 2013.0)}
+"""Doctrine and the date from which it holds (the first whole year after the founding text)."""
+FIRST_COVARIATE_YEAR = 1993
+THREAT = ((2021.5, 0.3), (-math.inf, 0.2))  # (from, level): PROTOCOL 5; 0.2 = scenarios/backcast_2017.yaml
+RUS_SANCTIONS = ((2022.0, 0.8), (2014.25, 0.3), (-math.inf, 0.0))  # PROTOCOL 5
+SECONDARY = ((2022.0, 0.2), (-math.inf, 0.0))  # scenarios/backcast_2017.yaml's events
+REVISION_RATE = 0.25
+BASELINE_ORIGIN = 2022.83
+THETAS = tuple(f"{kind}.{d}" for kind in KINDS for d in ("join", "exit"))
+WEIGHTS = ("weights.trade", "weights.security", "weights.energy_transport", "weights.migration", "weights.regional",
+           "weights.friction", "weights.hedging", "obligation_cost.collective_defence",
+           "obligation_cost.supranational", "obligation_cost.binding_security", "obligation_cost.consultation")
+"""Free utility weights (keys under `parameters`), PROTOCOL 4 less weights.investment (9b)."""
+PARAMS = tuple(f"theta.{t}" for t in THETAS) + WEIGHTS
+N_THETA = len(THETAS)
+THETA_SD, BETA_SD, THETA_BOUND, BETA_BOUND = 3.0, 2.0, 10.0, 20.0
+PROFILE_DROP = 1.92
+P_FLOOR = 1e-300  # chi2(1) 95% / 2
+
+
+def _at(schedule: tuple[tuple[float, float], ...], t: float) -> float:
+    return next(v for start, v in schedule if t >= start - 1e-9)
+
+
+def covariate_year(t: float) -> int:
+    """The panel year whose covariates a quarter starting at t reads: max(floor(t), 1993)."""
+    return max(int(math.floor(t + 1e-9)), FIRST_COVARIATE_YEAR)
+
+
+def estimation_scenario(year: int, eligible: dict[str, Sequence[str]], states: Sequence[str] = PANEL_STATES,
+                        base: str = str(BASELINE)) -> Scenario:
+    """The scenario of the estimation model for `year`: the baseline's powers and parameters, the panel `states` with
+    the doctrine of `year` (DOCTRINES), the formats of FORMATS with `eligible[format]` (states with a record there),
+    statuses blank (set per situation), no uncertainty draws, one step. Validated by the model's own
+    `build_scenario`, with the panel's state codes allowed (the model's data inputs are replaced by PanelModel)."""
+    raw = copy.deepcopy(read_yaml(base))
+    raw.update(name=f"estimation_{year}", initial_status="blank", steps=1, events=[], uncertainty="fixed")
+    raw.pop("description", None)
+    raw["states"] = {s: {"doctrine": (DOCTRINES[s][0] if s in DOCTRINES and year >= DOCTRINES[s][1] else "none"),
+                         "afghan_border": s in AFGHAN_BORDER, "turkic": s in TURKIC} for s in states}
+    formats = {}
+    for code in FORMATS:
+        f = copy.deepcopy(GUAM_FORMAT if code == "GUUAM" else raw["formats"][code])
+        f.update(eligible=[s for s in states if s in eligible.get(code, ())], active=True)
+        f.pop("eligible_turkic_only", None)
+        formats[code] = f
+    raw["formats"] = formats
+    return build_scenario(raw, f"<estimation {year}>", known_states=tuple(PANEL_STATES))
+
+
+class PanelModel(GreatGameModel):
+    """A GreatGameModel whose data are the panel's for `year` (covariates.panel_inputs, trade basis `basis`) instead
+    of the shipped start years: everything else (structure, parameters, perception, level values) is the model's."""
+
+    def __init__(self, scenario: Scenario, year: int, runs: int, basis: str = "exporters") -> None:
+        self.panel_year, self.panel_basis = int(year), basis
+        super().__init__(scenario, runs=runs, steps=1)
+
+    def _data_inputs(self) -> tuple[Fundamentals, tuple[np.ndarray, np.ndarray], RemittanceStart]:
+        inputs = panel_inputs(self.panel_year, tuple(self.states), tuple(self.powers), self.panel_basis)
+        return inputs.fundamentals, load_routes(self.panel_year, tuple(self.states), tuple(self.powers)), \
+            inputs.remittances0
+
+
+@dataclass
+class YearBlock:
+    """What one covariate year contributes: its situations (status (C, S, F), threat, RUS sanctions, secondary (C,))
+    and its scored rows: quarterly (situation c, state s, format f, kind index, from, to) and summit years (the four
+    situations of the year before, s, f, from, to)."""
+
+    year: int
+    status: np.ndarray
+    threat: np.ndarray
+    sanctions: np.ndarray
+    secondary: np.ndarray
+    quarters: pd.DataFrame
+    summits: pd.DataFrame
+    models: dict[tuple[int, bool], PanelModel] = field(default_factory=dict)
+
+
+@dataclass
+class Data:
+    """The record cut at `upto` as year blocks, with the scenario's eligibility and the weights' scales."""
+
+    upto: float
+    blocks: list[YearBlock]
+    eligible: dict[str, list[str]]
+    states: tuple[str, ...]
+    basis: str
+    scales: np.ndarray | None = None
+    n_rows: int = 0
+    provenance: list[tuple[int, tuple]] = field(default_factory=list)
+
+
+def _statuses(q: pd.DataFrame, att: pd.DataFrame, states: tuple[str, ...], times: np.ndarray) -> np.ndarray:
+    """(len(times), S, F) status codes at each quarter start: spells' level_from where at risk (else 0); summit
+    formats: the attendance of the latest meeting year <= the quarter's year."""
+    out = np.zeros((len(times), len(states), len(FORMATS)), dtype=np.int64)
+    si, fi = {s: i for i, s in enumerate(states)}, {f: i for i, f in enumerate(FORMATS)}
+    tpos = {round(t, 4): i for i, t in enumerate(times)}
+    sel = q[q["at_risk"] & q["t"].round(4).isin(list(tpos)) & q["lineage"].isin(LINEAGES) & q["state"].isin(states)]
+    out[sel["t"].round(4).map(tpos).to_numpy(), sel["state"].map(si).to_numpy(), sel["lineage"].map(fi).to_numpy()] = \
+        sel["i_from"].to_numpy()
+    att = att[att["lineage"].isin(SUMMITS) & att["state"].isin(states)]
+    for (s, f), g in att.groupby(["state", "lineage"]):
+        years, levels = g["year"].to_numpy(), g["level"].to_numpy()
+        for i, t in enumerate(times):
+            k = np.searchsorted(years, math.floor(t + 1e-9), side="right") - 1
+            if k >= 0:
+                out[i, si[s], fi[f]] = levels[k]
+    return out
+
+
+def prepare(upto: float = BASELINE_ORIGIN, record: Record | None = None, states: Sequence[str] = PANEL_STATES,
+            basis: str = "exporters") -> Data:
+    """Cut the record at `upto` (`Record.upto`: nothing after it is read) and lay out the year blocks."""
+    rec = (record or load_record()).upto(upto)
+    states = tuple(states)
+    q = cell_quarters(rec)
+    q = q[q["state"].isin(states) & q["lineage"].isin(LINEAGES)]
+    sy = summit_years(rec)
+    sy = sy[sy["state"].isin(states) & sy["lineage"].isin(SUMMITS)]
+    eligible: dict[str, list[str]] = {}
+    for f in FORMATS:
+        have = set(rec.spells.loc[rec.spells["lineage"] == f, "state"]) | \
+            set(rec.attendance.loc[rec.attendance["lineage"] == f, "state"])
+        eligible[f] = [s for s in states if s in have]
+    scored = q[q["at_risk"] & ~q["transformation"] & (q["t"] + QUARTER <= upto + 1e-9)]
+    t_all = np.sort(q["t"].unique())
+    t_all = t_all[t_all + QUARTER <= upto + 1e-9]
+    years = sorted({covariate_year(t) for t in t_all} | {covariate_year(y - 1.0) for y in sy["year"]})
+    blocks, n_rows = [], 0
+    si, fi = {s: i for i, s in enumerate(states)}, {f: i for i, f in enumerate(FORMATS)}
+    for y in years:
+        times = np.array([t for t in t_all if covariate_year(t) == y])
+        # summit years Y read the quarters of Y - 1; those quarters must be situations of this block
+        need = [y + k * QUARTER for k in range(4)] if (sy["year"] - 1 == y).any() else []
+        times = np.unique(np.concatenate([times, np.array(need, dtype=float)])) if len(need) else times
+        status = _statuses(q, rec.attendance, states, times)
+        ctx = np.array([[_at(THREAT, t), _at(RUS_SANCTIONS, t), _at(SECONDARY, t)] for t in times])
+        key = np.concatenate([status.reshape(len(times), -1).astype(float), ctx], axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        first = np.array([np.flatnonzero(inv == c)[0] for c in range(len(uniq))])
+        c_of_t = {round(t, 4): int(inv[i]) for i, t in enumerate(times)}
+        rows = scored[scored["t"].map(covariate_year) == y]
+        qrows = pd.DataFrame({"c": rows["t"].round(4).map(c_of_t).to_numpy(), "s": rows["state"].map(si).to_numpy(),
+                              "f": rows["lineage"].map(fi).to_numpy(),
+                              "kind": rows["kind"].map(KINDS.index).to_numpy(), "i_from": rows["i_from"].to_numpy(),
+                              "i_to": rows["i_to"].to_numpy(), "t": rows["t"].to_numpy(),
+                              "state": rows["state"].to_numpy(), "lineage": rows["lineage"].to_numpy()})
+        srows = sy[sy["year"] - 1 == y]
+        cs = np.array([[c_of_t[round(y + k * QUARTER, 4)] for k in range(4)] for _ in range(len(srows))],
+                      dtype=np.int64).reshape(len(srows), 4)
+        sframe = pd.DataFrame({"c1": cs[:, 0], "c2": cs[:, 1], "c3": cs[:, 2], "c4": cs[:, 3],
+                               "s": srows["state"].map(si).to_numpy(), "f": srows["lineage"].map(fi).to_numpy(),
+                               "i_from": srows["i_from"].to_numpy(), "i_to": srows["i_to"].to_numpy(),
+                               "year": srows["year"].to_numpy(), "state": srows["state"].to_numpy(),
+                               "lineage": srows["lineage"].to_numpy()})
+        n_rows += len(qrows) + len(sframe)
+        blocks.append(YearBlock(y, status[first], ctx[first, 0], ctx[first, 1], ctx[first, 2], qrows, sframe))
+    return Data(float(upto), blocks, eligible, states, basis, n_rows=n_rows)
+
+
+def _model(data: Data, block: YearBlock, V: int, restricted: bool) -> PanelModel:
+    key = (V, restricted)
+    if key not in block.models:
+        C = len(block.threat)
+        m = PanelModel(estimation_scenario(block.year, data.eligible, data.states), block.year, V * C, data.basis)
+        block.models[key] = m
+        data.provenance.append((block.year, m.structure.fundamentals.provenance))
+    return block.models[key]
+
+
+def level_values(data: Data, block: YearBlock, weights: np.ndarray, restricted: bool = False) -> np.ndarray:
+    """Level values (V, C, S, F, 3) of the block's situations for V weight vectors (V, len(WEIGHTS)) in the model's
+    own units (not standardised): run values set, then the model's derive / update_influence / perceive /
+    level_values. `restricted`: weights.sanctions and every doctrine penalty 0 as well (PROTOCOL 7a)."""
+    V, C = weights.shape[0], len(block.threat)
+    m = _model(data, block, V, restricted)
+    vals = m.values
+    vals.set("parameters.rationality", 1.0)
+    vals.set("parameters.revision_rate", REVISION_RATE)
+    for j, key in enumerate(WEIGHTS):
+        vals.set(f"parameters.{key}", np.repeat(weights[:, j], C))
+    vals.set("parameters.threat_level", np.tile(block.threat, V))
+    vals.set("parameters.secondary_sanctions", np.tile(block.secondary, V))
+    if restricted:
+        vals.set("parameters.weights.sanctions", 0.0)
+        for key in [k for k in vals.values if k.startswith("parameters.doctrine_penalty.")]:
+            vals.set(key, 0.0)
+    m.derive()
+    x = m.state
+    status = np.tile(block.status, (V, 1, 1))
+    x.status = status
+    x.engagement = LEVEL_ENGAGEMENT[status]
+    x.engagement0 = x.engagement.copy()
+    x.sanctions = np.zeros((V * C, m.P))
+    x.sanctions[:, m.powers.index("RUS")] = np.tile(block.sanctions, V)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m.update_influence()
+        m.perceive()
+        lv = m.level_values()
+    return lv.reshape(V, C, *lv.shape[1:])
+
+
+def _split(params: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    params = np.atleast_2d(params)
+    theta = params[:, :N_THETA].reshape(-1, len(KINDS), 2)
+    return np.exp(theta[..., 0]), np.exp(theta[..., 1]), params[:, N_THETA:] / scales
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    """The log of p, floored at P_FLOOR (a probability the logit underflows to 0 scores ln 1e-300 = -690.8, not -inf:
+    numerical only, so the optimiser's line search stays finite)."""
+    return np.log(np.maximum(p, P_FLOOR))
+
+
+def loglik(params: np.ndarray, data: Data, restricted: bool = False, per_row: bool = False) -> np.ndarray:
+    """The log-likelihood ln L of the record to data.upto (the module docstring's sum) for V parameter vectors
+    (V, len(PARAMS)), (V,); per_row=True returns (V, rows) in block order (quarters, then summit years)."""
+    join, exit_, weights = _split(params, scales(data))
+    V = join.shape[0]
+    if restricted:
+        weights = np.zeros_like(weights)
+    out, parts = np.zeros(V), []
+    rho = np.full(V, REVISION_RATE)
+    ones = np.ones(V)
+    for block in data.blocks:
+        if block.quarters.empty and block.summits.empty:
+            continue
+        lv = level_values(data, block, weights, restricted)
+        allowed = m_allowed(data, block, V, restricted)
+        qr = block.quarters
+        if len(qr):
+            vals = lv[:, qr["c"].to_numpy(), qr["s"].to_numpy(), qr["f"].to_numpy()]  # (V, n, 3)
+            al = allowed[qr["s"].to_numpy(), qr["f"].to_numpy()]
+            logp = np.zeros((V, len(qr)))
+            for k in np.unique(qr["kind"].to_numpy()):
+                sel = qr["kind"].to_numpy() == k
+                T = transition_matrix(vals[:, sel], np.ones(int(sel.sum())), ones, join[:, k], exit_[:, k], al[sel],
+                                      rho)
+                logp[:, sel] = _log(T[:, np.arange(int(sel.sum())), qr["i_from"].to_numpy()[sel],
+                                      qr["i_to"].to_numpy()[sel]])
+            out += logp.sum(axis=1)
+            parts.append(logp)
+        sr = block.summits
+        if len(sr):
+            k = KINDS.index("summit_format")
+            s_, f_ = sr["s"].to_numpy(), sr["f"].to_numpy()
+            prod = None
+            for col in ("c1", "c2", "c3", "c4"):
+                T = transition_matrix(lv[:, sr[col].to_numpy(), s_, f_], np.ones(len(sr)), ones, join[:, k],
+                                      exit_[:, k], allowed[s_, f_], rho)
+                prod = T if prod is None else prod @ T
+            logp = _log(prod[:, np.arange(len(sr)), sr["i_from"].to_numpy(), sr["i_to"].to_numpy()])
+            out += logp.sum(axis=1)
+            parts.append(logp)
+    return np.concatenate(parts, axis=1) if per_row else out
+
+
+def m_allowed(data: Data, block: YearBlock, V: int, restricted: bool) -> np.ndarray:
+    """(S, F, 3) levels the model allows each state in each format (its `structure.allowed`: eligibility)."""
+    return _model(data, block, V, restricted).structure.allowed
+
+
+def scales(data: Data) -> np.ndarray:
+    """s_k of each free weight (PROTOCOL 4): the standard deviation over the scored rows of the term's contribution
+    to the member value at unit weight (the model's level values at e_k minus at 0); the root mean square where the
+    term is constant over the rows. Computed once per Data."""
+    if data.scales is not None:
+        return data.scales
+    K = len(WEIGHTS)
+    w = np.vstack([np.zeros(K), np.eye(K)])
+    cols = []
+    for block in data.blocks:
+        rows = [(block.quarters[["c", "s", "f"]].to_numpy())]
+        if len(block.summits):
+            rows.append(block.summits[["c1", "s", "f"]].to_numpy())
+        idx = np.concatenate(rows) if rows else np.zeros((0, 3), dtype=int)
+        if not len(idx):
+            continue
+        lv = level_values(data, block, w, restricted=True)[..., 2]  # member value, (K + 1, C, S, F)
+        cols.append((lv[1:] - lv[:1])[:, idx[:, 0], idx[:, 1], idx[:, 2]])
+    term = np.concatenate(cols, axis=1)
+    sd = term.std(axis=1)
+    rms = np.sqrt((term ** 2).mean(axis=1))
+    data.scales = np.where(sd > 1e-9 * np.maximum(rms, 1e-300), sd, np.where(rms > 0, rms, 1.0))
+    return data.scales
+
+
+def penalty(params: np.ndarray) -> np.ndarray:
+    """Negative log prior: theta^2 / (2 x 3^2) + b^2 / (2 x 2^2), summed, (V,)."""
+    p = np.atleast_2d(params)
+    return (p[:, :N_THETA] ** 2).sum(axis=1) / (2 * THETA_SD ** 2) + (p[:, N_THETA:] ** 2).sum(axis=1) / (2 * BETA_SD ** 2)
+
+
+def bounds(restricted: bool = False) -> list[tuple[float, float]]:
+    """L-BFGS-B bounds of PARAMS; the restricted model's weights are held at 0."""
+    b = [(-THETA_BOUND, THETA_BOUND)] * N_THETA
+    return b + [(0.0, 0.0) if restricted else (-BETA_BOUND, BETA_BOUND)] * len(WEIGHTS)
+
+
+def objective(data: Data, restricted: bool = False, free: np.ndarray | None = None,
+              h: float = 1e-5) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """f(x) = -ln L - ln prior and its forward-difference gradient over the `free` coordinates, all V = 1 + n_free
+    vectors in one batch on the run axis. Returns a function of the full parameter vector."""
+    n = len(PARAMS)
+    free = np.arange(n) if free is None else np.asarray(free)
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        xs = np.tile(x, (1 + len(free), 1))
+        xs[np.arange(1, 1 + len(free)), free] += h
+        f = -loglik(xs, data, restricted) + penalty(xs)
+        g = np.zeros(n)
+        g[free] = (f[1:] - f[0]) / h
+        return float(f[0]), g
+    return fun
+
+
+@dataclass
+class Fit:
+    """A penalised ML fit: the estimate, ln L and the penalised ln L at it, the starts' results, runtime."""
+
+    x: np.ndarray
+    loglik: float
+    penalised: float
+    restricted: bool
+    starts: list[dict]
+    seconds: float
+    intervals: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """One row per parameter: estimate, interval (from profile()), the model-unit value (cost or weight)."""
+        rows = []
+        for i, name in enumerate(PARAMS):
+            lo, hi, note = self.intervals.get(name, (math.nan, math.nan, ""))
+            rows.append({"parameter": name, "estimate": self.x[i], "low": lo, "high": hi, "note": note})
+        return pd.DataFrame(rows)
+
+
+def _minimise(fun: Callable, x0: np.ndarray, bnds: list[tuple[float, float]], maxiter: int = 200):
+    x0 = np.clip(x0, [b[0] for b in bnds], [b[1] for b in bnds])
+    return minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bnds, options={"maxiter": maxiter})
+
+
+def v2_start(data: Data, base: str = str(BASELINE)) -> np.ndarray:
+    """The v2 values on the estimation's scale (PROTOCOL 4): the utility is lambda x U, so each weight is
+    lambda x w (standardised by s_k); each kind's cost lambda x cost x the mean depth of its baseline formats."""
+    raw = read_yaml(base)
+    p = raw["parameters"]
+    lam = float(p["rationality"])
+    depth = {k: [] for k in KINDS}
+    kind_of = {"dialogue_platform": "summit_format"}
+    for f in raw["formats"].values():
+        depth[kind_of.get(f["kind"], f["kind"])].append(float(f["depth"]))
+    theta = []
+    for kind in KINDS:
+        d = float(np.mean(depth[kind]))
+        theta += [math.log(lam * float(p["switching_cost_join"]) * d), math.log(lam * float(p["switching_cost_exit"]) * d)]
+    w = []
+    for key in WEIGHTS:
+        sec, name = key.split(".")
+        w.append(lam * float(p[sec][name]))
+    return np.concatenate([theta, np.array(w) * scales(data)])
+
+
+def fit(upto: float = BASELINE_ORIGIN, data: Data | None = None, starts: int = 3, restricted_fit: Fit | None = None,
+        maxiter: int = 200) -> tuple[Fit, Fit]:
+    """Penalised ML (PROTOCOL 4): the restricted model (weights 0, eight costs free) from theta = 0, then the full
+    model from `starts` of (zero weights and theta = 0, the restricted fit, the v2 values rescaled); the best kept,
+    every start reported. Returns (full, restricted)."""
+    data = data or prepare(upto)
+    t0 = time.perf_counter()
+    scales(data)
+    if restricted_fit is None:
+        rfun = objective(data, True, np.arange(N_THETA))
+        r = _minimise(rfun, np.zeros(len(PARAMS)), bounds(True), maxiter)
+        ll = float(loglik(r.x, data, True)[0])
+        restricted_fit = Fit(r.x, ll, -float(r.fun), True, [{"start": "zero", "penalised": -float(r.fun),
+                                                              "iterations": int(r.nit)}],
+                             time.perf_counter() - t0)
+    t1 = time.perf_counter()
+    fun = objective(data)
+    x0s = {"zero": np.zeros(len(PARAMS)), "restricted": restricted_fit.x.copy(), "v2": v2_start(data)}
+    results = []
+    for name in list(x0s)[:starts]:
+        r = _minimise(fun, x0s[name], bounds(), maxiter)
+        results.append((name, r))
+    name, best = min(results, key=lambda nr: nr[1].fun)
+    ll = float(loglik(best.x, data)[0])
+    report = [{"start": n, "penalised": -float(r.fun), "iterations": int(r.nit), "converged": bool(r.success),
+               "x": r.x.tolist()} for n, r in results]
+    return (Fit(best.x, ll, -float(best.fun), False, report, time.perf_counter() - t1), restricted_fit)
+
+
+def profile(result: Fit, data: Data, names: Sequence[str] | None = None, maxiter: int = 60,
+            tol: float = 0.05) -> dict[str, tuple[float, float, str]]:
+    """Profile-likelihood 95% intervals (PROTOCOL 4): for parameter i, the values where the penalised ln L, maximised
+    over the others (warm-started L-BFGS-B), falls 1.92 below its maximum; found by a bracketing secant search from
+    the estimate outwards. A side that does not reach the drop inside the bound is reported as the bound ('one-sided
+    low/high'). Restricted fits profile only the thetas."""
+    free_all = np.arange(N_THETA) if result.restricted else np.arange(len(PARAMS))
+    bnds = bounds(result.restricted)
+    target = result.penalised - PROFILE_DROP
+    out = {}
+    for name in (names or [PARAMS[i] for i in free_all]):
+        i = PARAMS.index(name)
+        others = free_all[free_all != i]
+        fun = objective(data, result.restricted, others)
+        cache: dict[float, tuple[float, np.ndarray]] = {}
+
+        def prof(v: float, warm: np.ndarray, i: int = i, fun=fun, cache=cache) -> tuple[float, np.ndarray]:
+            if v in cache:
+                return cache[v]
+            b = list(bnds)
+            b[i] = (v, v)
+            x0 = warm.copy()
+            x0[i] = v
+            r = _minimise(fun, x0, b, maxiter)
+            cache[v] = (-float(r.fun), r.x)
+            return cache[v]
+
+        ends, notes = [], []
+        for side in (-1.0, 1.0):
+            bound = bnds[i][0] if side < 0 else bnds[i][1]
+            x_in, v_in, pl_in = result.x, result.x[i], result.penalised
+            step = 1.0
+            v_out = None
+            while True:  # step outwards until the profile falls below the target or the bound is reached
+                v = v_in + side * step
+                if side * (v - bound) >= 0:
+                    v = bound
+                pl, xv = prof(v, x_in)
+                if pl < target:
+                    v_out, pl_out = v, pl
+                    break
+                x_in, v_in, pl_in = xv, v, pl
+                if v == bound:
+                    break
+                step *= 2.0
+            if v_out is None:
+                ends.append(bound)
+                notes.append("one-sided " + ("low" if side < 0 else "high"))
+                continue
+            for _ in range(8):  # secant / bisection between v_in (above target) and v_out (below)
+                if abs(v_out - v_in) < tol:
+                    break
+                w = (pl_in - target) / (pl_in - pl_out)
+                v = v_in + min(max(w, 0.1), 0.9) * (v_out - v_in)
+                pl, xv = prof(v, x_in)
+                if pl >= target:
+                    v_in, pl_in, x_in = v, pl, xv
+                else:
+                    v_out, pl_out = v, pl
+            ends.append(v_in + (pl_in - target) / (pl_in - pl_out) * (v_out - v_in))
+        out[name] = (float(ends[0]), float(ends[1]), "; ".join(notes))
+    result.intervals.update(out)
+    return out
+
+
+def simulate(params: np.ndarray, data: Data, seed: int, restricted: bool = False) -> Data:
+    """A synthetic record on the real cells and covariates: every scored row's to-level drawn from the fitted
+    transition matrix of its from-level (the observed from-level and situation, as the likelihood conditions on
+    them), with a fixed seed. Returns a copy of `data` with the drawn to-levels (the models are shared)."""
+    rng = np.random.default_rng(seed)
+    join, exit_, weights = _split(params, scales(data))
+    if restricted:
+        weights = np.zeros_like(weights)
+    ones, rho = np.ones(1), np.full(1, REVISION_RATE)
+    blocks = []
+    for block in data.blocks:
+        nb = copy.copy(block)
+        nb.quarters, nb.summits = block.quarters.copy(), block.summits.copy()
+        if len(block.quarters) or len(block.summits):
+            lv = level_values(data, block, weights, restricted)
+            allowed = m_allowed(data, block, 1, restricted)
+        qr = nb.quarters
+        if len(qr):
+            c, s, f = qr["c"].to_numpy(), qr["s"].to_numpy(), qr["f"].to_numpy()
+            p = np.zeros((len(qr), 3))
+            for k in np.unique(qr["kind"].to_numpy()):
+                sel = qr["kind"].to_numpy() == k
+                T = transition_matrix(lv[:, c[sel], s[sel], f[sel]], np.ones(int(sel.sum())), ones, join[:, k],
+                                      exit_[:, k], allowed[s[sel], f[sel]], rho)[0]
+                p[sel] = T[np.arange(int(sel.sum())), qr["i_from"].to_numpy()[sel]]
+            qr["i_to"] = (rng.random(len(qr))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
+        sr = nb.summits
+        if len(sr):
+            k = KINDS.index("summit_format")
+            s_, f_ = sr["s"].to_numpy(), sr["f"].to_numpy()
+            prod = None
+            for col in ("c1", "c2", "c3", "c4"):
+                T = transition_matrix(lv[:, sr[col].to_numpy(), s_, f_], np.ones(len(sr)), ones, join[:, k],
+                                      exit_[:, k], allowed[s_, f_], rho)[0]
+                prod = T if prod is None else prod @ T
+            p = prod[np.arange(len(sr)), sr["i_from"].to_numpy()]
+            sr["i_to"] = (rng.random(len(sr))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
+        blocks.append(nb)
+    return Data(data.upto, blocks, data.eligible, data.states, data.basis, data.scales, data.n_rows, data.provenance)
+
+
+def refit(data: Data, restricted: bool, x0: np.ndarray, maxiter: int = 200) -> Fit:
+    """One penalised ML fit of `data` from x0 (the restricted model: thetas only)."""
+    t0 = time.perf_counter()
+    free = np.arange(N_THETA) if restricted else np.arange(len(PARAMS))
+    r = _minimise(objective(data, restricted, free), x0, bounds(restricted), maxiter)
+    ll = float(loglik(r.x, data, restricted)[0])
+    return Fit(r.x, ll, -float(r.fun), restricted, [{"start": "given", "penalised": -float(r.fun),
+                                                     "iterations": int(r.nit)}], time.perf_counter() - t0)
+
+
+def recovery(truth: np.ndarray, data: Data, seed: int, restricted: bool = False,
+             names: Sequence[str] | None = None, maxiter: int = 200) -> pd.DataFrame:
+    """Parameter recovery (issue 17 item 7, small): a synthetic record simulated from `truth` on the real cells and
+    covariates (`simulate`, fixed seed), refitted from the truth, profiled; one row per parameter profiled: truth,
+    estimate, interval, whether the truth is inside it."""
+    synth = simulate(truth, data, seed, restricted)
+    est = refit(synth, restricted, truth.copy(), maxiter)
+    names = list(names or (PARAMS[:N_THETA] if restricted else PARAMS))
+    profile(est, synth, names, maxiter=maxiter)
+    rows = []
+    for n in names:
+        lo, hi, note = est.intervals[n]
+        i = PARAMS.index(n)
+        rows.append({"parameter": n, "truth": truth[i], "estimate": est.x[i], "low": lo, "high": hi, "note": note,
+                     "covered": bool(lo - 1e-9 <= truth[i] <= hi + 1e-9)})
+    return pd.DataFrame(rows)
