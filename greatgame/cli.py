@@ -241,6 +241,25 @@ def cmd_responsiveness(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """`estimate`: the in-sample penalised ML fit of the decision rule on the dated record."""
+    from greatgame.experiments.fit.estimate import estimate
+    from greatgame.model.yamlio import ScenarioError
+
+    if not 1993.0 < args.upto <= 2023.0:
+        raise ScenarioError("run.py", "--upto", f"{args.upto} is outside the record (1993-2023)")
+    if args.record and not Path(args.record).is_file():
+        raise ScenarioError("run.py", "--record", f"'{args.record}' is not a file (a record.csv like the shipped one)")
+    if not 1 <= args.starts <= 3:
+        raise ScenarioError("run.py", "--starts", "must be 1, 2 or 3 (zero, restricted, v2)")
+    cmd = f"python3 run.py estimate --upto {args.upto}" + (f" --record {args.record}" if args.record else "") \
+        + ("" if args.profile else " --no-profile") + f" --out {args.out}"
+    files = estimate(args.out, upto=args.upto, record_path=args.record, profile=args.profile, starts=args.starts,
+                     progress=not args.quiet, command=cmd)
+    print(f"Wrote {files.report} and {files.table}")
+    return 0
+
+
 def cmd_influence(args: argparse.Namespace) -> int:
     """`influence`: the influence report (per channel and in total, and why)."""
     from greatgame.experiments.analysis.influence_report import influence_report
@@ -417,6 +436,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     _add_sign_options(resp)
     resp.add_argument("--quiet", action="store_true")
     resp.set_defaults(func=cmd_responsiveness)
+    est = sub.add_parser("estimate", help="fit the states' decision rule to the dated record (in sample)",
+                         description="Penalised maximum likelihood of the dated record of alignment changes (11 "
+                         "post-Soviet states, 1992 to --upto) under the model's own choice rule, with the panel's "
+                         "covariates (docs/validation/PROTOCOL.md section 4, docs/ODD.md 7.11): the full model and the "
+                         "restricted model (persistence with base rates), profile intervals of the restricted costs. "
+                         "Writes estimate.md and estimate.csv in --out. In sample: no out-of-sample score.")
+    est.add_argument("--out", default=str(RESULTS / "estimate"), help="output folder")
+    est.add_argument("--upto", type=float, default=2022.83, help="origin: the record and data seen (decimal year)")
+    est.add_argument("--record", help="a record file to use instead of the shipped model/data/panel/record.csv")
+    est.add_argument("--starts", type=int, default=3, help="optimiser starts of the full model (1-3, default 3)")
+    est.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profile intervals")
+    est.add_argument("--quiet", action="store_true")
+    est.set_defaults(func=cmd_estimate)
     inf = sub.add_parser("influence", help="influence report: per channel and in total, and why",
                          description="Run the baseline on both trade bases and every shipped scenario with their "
                          "uncertainty draws and write influence.md, influence.csv and influence_channels.png: regional "
