@@ -134,3 +134,15 @@ def test_recovery_small(early: rule.Data) -> None:
     assert len(out) == 2 and np.isfinite(out["estimate"]).all()
     assert (out["low"] <= out["estimate"]).all() and (out["estimate"] <= out["high"]).all()
     assert out["covered"].all()
+
+
+def test_each_origin_uses_its_own_arms_decay():
+    """PROTOCOL 9b: the arms-stock decay of an origin's covariates is estimated on SIPRI deliveries up to that origin
+    (2005: 0.17), not the 2022 estimate (0.27) the baseline carries."""
+    from greatgame.experiments.fit import rule
+    from greatgame.experiments.fit.arms_stock import estimate_delta
+
+    data = rule.prepare(2005.0)
+    assert data.arms_delta == estimate_delta(2005, boot=20).delta == pytest.approx(0.17)
+    m = rule._model(data, data.blocks[-1], 1, True)
+    assert m.p.security.arms_depreciation_per_year == pytest.approx([0.17] * m.R)

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from greatgame.experiments.fit.arms_stock import estimate_delta
 from greatgame.experiments.fit.covariates import panel_inputs
 from greatgame.experiments.fit.spells import KINDS, QUARTER, Record, cell_quarters, load_record, summit_years
 from greatgame.model.choice import LEVEL_ENGAGEMENT, transition_matrix
@@ -111,13 +112,15 @@ def covariate_year(t: float) -> int:
 
 
 def estimation_scenario(year: int, eligible: dict[str, Sequence[str]], states: Sequence[str] = PANEL_STATES,
-                        base: str = str(BASELINE)) -> Scenario:
+                        base: str = str(BASELINE), arms_delta: float | None = None) -> Scenario:
     """The scenario of the estimation model for `year`: the baseline's powers and parameters, the panel `states` with
     the doctrine of `year` (DOCTRINES), the formats of FORMATS with `eligible[format]` (states with a record there),
     statuses blank (set per situation), no uncertainty draws, one step. Validated by the model's own
     `build_scenario`, with the panel's state codes allowed (the model's data inputs are replaced by PanelModel)."""
     raw = copy.deepcopy(read_yaml(base))
     raw.update(name=f"estimation_{year}", initial_status="blank", steps=1, events=[], uncertainty="fixed")
+    if arms_delta is not None:  # the origin's own estimate (PROTOCOL 9b), not the 2022 one the baseline carries
+        raw["parameters"]["security"]["arms_depreciation_per_year"] = float(arms_delta)
     raw.pop("description", None)
     raw["states"] = {s: {"doctrine": (DOCTRINES[s][0] if s in DOCTRINES and year >= DOCTRINES[s][1] else "none"),
                          "afghan_border": s in AFGHAN_BORDER, "turkic": s in TURKIC} for s in states}
@@ -173,6 +176,7 @@ class Data:
     scales: np.ndarray | None = None
     n_rows: int = 0
     provenance: list[tuple[int, tuple]] = field(default_factory=list)
+    arms_delta: float | None = None  # the arms-stock decay estimated on SIPRI deliveries <= the origin (PROTOCOL 9b)
 
 
 def _statuses(q: pd.DataFrame, att: pd.DataFrame, states: tuple[str, ...], times: np.ndarray) -> np.ndarray:
@@ -242,14 +246,16 @@ def prepare(upto: float = BASELINE_ORIGIN, record: Record | None = None, states:
                                "lineage": srows["lineage"].to_numpy()})
         n_rows += len(qrows) + len(sframe)
         blocks.append(YearBlock(y, status[first], ctx[first, 0], ctx[first, 1], ctx[first, 2], qrows, sframe))
-    return Data(float(upto), blocks, eligible, states, basis, n_rows=n_rows)
+    delta = estimate_delta(int(math.floor(upto)), boot=20).delta  # only the point estimate is used
+    return Data(float(upto), blocks, eligible, states, basis, n_rows=n_rows, arms_delta=delta)
 
 
 def _model(data: Data, block: YearBlock, V: int, restricted: bool) -> PanelModel:
     key = (V, restricted)
     if key not in block.models:
         C = len(block.threat)
-        m = PanelModel(estimation_scenario(block.year, data.eligible, data.states), block.year, V * C, data.basis)
+        m = PanelModel(estimation_scenario(block.year, data.eligible, data.states, arms_delta=data.arms_delta),
+                       block.year, V * C, data.basis)
         block.models[key] = m
         data.provenance.append((block.year, m.structure.fundamentals.provenance))
     return block.models[key]
@@ -580,7 +586,8 @@ def simulate(params: np.ndarray, data: Data, seed: int, restricted: bool = False
             p = prod[np.arange(len(sr)), sr["i_from"].to_numpy()]
             sr["i_to"] = (rng.random(len(sr))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
         blocks.append(nb)
-    return Data(data.upto, blocks, data.eligible, data.states, data.basis, data.scales, data.n_rows, data.provenance)
+    return Data(data.upto, blocks, data.eligible, data.states, data.basis, data.scales, data.n_rows, data.provenance,
+                data.arms_delta)
 
 
 def refit(data: Data, restricted: bool, x0: np.ndarray, maxiter: int = 200) -> Fit:
