@@ -316,9 +316,11 @@ def security_data(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ..
                   rows: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The security channel's data of the start year Y (ODD 7.5, 7.7) from the panel (`rows`: its arms_tiv and
     base_presence rows; default the shipped panel): SIPRI deliveries by supplier column (the powers, then others)
-    for every data year 1992..Y, and the weighted presence of each power in Y. A presence row counts only if it
-    describes Y and was published by Y (its `vintage`): a row dated later (the Chinese post in Tajikistan, reported
-    in 2019) is not what a Y-start could know. Returns arms_tiv (S, P + 1, Y'), arms_years (Y',), presence (S, P)."""
+    for every data year 1992..Y, and the weighted presence of each power in Y. A presence row counts if it
+    describes Y and is an acknowledged installation (basis `press`: known while it is there, whatever the date of
+    the page cited) or an unacknowledged report published by Y (basis `press_report`, its `vintage`: the Chinese
+    post in Tajikistan, reported in 2019, is not what a 2017 start could know). Returns arms_tiv (S, P + 1, Y'),
+    arms_years (Y',), presence (S, P)."""
     if rows is None:
         rows = load_panel(("arms_tiv", "base_presence"))
     rows = rows[rows["year"] <= sel.year]
@@ -332,7 +334,10 @@ def security_data(sel: _Selector, states: tuple[str, ...], powers: tuple[str, ..
     presence = np.zeros((len(states), len(powers)))
     base = rows[(rows["series"] == "base_presence") & (rows["year"] == sel.year)]
     for r in base.itertuples():
-        if r.state in states and r.partner in powers and int(str(r.vintage)[:4]) <= sel.year:
+        # an acknowledged installation (basis `press`) is known in every year it describes; an unacknowledged
+        # press report (`press_report`) only from its publication (`vintage`)
+        known = r.basis == "press" or int(str(r.vintage)[:4]) <= sel.year
+        if r.state in states and r.partner in powers and known:
             if (r.state, r.partner) not in weights:
                 raise ValueError(f"model/data/{PRESENCE_FILE}: no weight for the installation {r.state}-{r.partner}")
             presence[states.index(r.state), powers.index(r.partner)] = weights[(r.state, r.partner)] * r.value

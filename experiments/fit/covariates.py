@@ -16,11 +16,9 @@ BLR, GEO, MDA, UKR) in every year 1995-2022, each built only from rows describin
 - gdp_growth_per_year (S,), partner_growth_per_year (P,): realised compound growth of US$ GDP over the 3 years to Y,
   (GDP_Y / GDP_{Y-3})^(1/3) - 1 (from 1992 when Y - 3 is earlier). No WEO vintage exists for the panel years: a fit
   at origin Y sees realised growth up to Y only, never a forecast (the model's starts use the WEO forecast, ODD 7.1).
-- arms_tiv, arms_years, military_presence: `fundamentals.security_data` (ODD 7.5, 7.7) on the panel rows <= Y. One
-  rule differs: an acknowledged installation (basis `press`) is known in every year it describes (its `vintage` is
-  the date of the newest page cited, e.g. 2014 for the 201st base in Tajikistan, open since 1992); only the
-  unacknowledged Chinese post (basis `press_report`) keeps its publication date. At 2017 and 2022 this gives the
-  model's presence for the five; before 2013 the model's rule would drop Kant and the 201st base.
+- arms_tiv, arms_years, military_presence: `fundamentals.security_data` (ODD 7.5, 7.7) on the panel rows <= Y, the
+  model's own rule: an acknowledged installation (basis `press`) is known in every year it describes, the
+  unacknowledged Chinese post (basis `press_report`) only from its publication.
 - remittances_pct_gdp (S, P): 100 x M0 / (1000 x GDP), M0 = `migration.start_remittances(Y)` (ODD 7.3), the
   amounts the model starts from (`PanelInputs.remittances0`). The model itself reads M0, not this field.
 - export_routes (S, P + 1, K): `energy.load_export_routes(Y)` (ODD 7.6) for the five modelled states; 0 for the pooled
@@ -152,15 +150,6 @@ def _turnover(df: pd.DataFrame, gdp: dict[tuple[str, int], float], year: int, st
     return out
 
 
-def _known_presence(rows: pd.DataFrame) -> pd.DataFrame:
-    """The presence rows as a start in the year they describe could know them: an acknowledged installation (basis
-    `press`) in every year it describes, so its vintage becomes that year; a press report keeps its own vintage."""
-    rows = rows.copy()
-    known = (rows["series"] == "base_presence") & (rows["basis"] == "press")
-    rows.loc[known, "vintage"] = rows.loc[known, "year"].astype(str)
-    return rows
-
-
 @lru_cache(maxsize=64)
 def panel_inputs(year: int, states: tuple[str, ...], powers: tuple[str, ...], trade_basis: str = "state") -> PanelInputs:
     """Every input of `Fundamentals` for `year`, any panel states and powers, from the panel rows <= `year` by the
@@ -184,7 +173,7 @@ def panel_inputs(year: int, states: tuple[str, ...], powers: tuple[str, ...], tr
     turnover = _turnover(df, gdp_all, year, states, powers, trade_basis, notes)
 
     tiv, arms_years, presence = security_data(notes, states, powers,  # type: ignore[arg-type]
-                                              _known_presence(df[df["series"].isin(("arms_tiv", "base_presence"))]))
+                                              df[df["series"].isin(("arms_tiv", "base_presence"))])
     remit = start_remittances(year, states, powers)
     notes.provenance.extend(remit.provenance)
     remit_pct = remit.m0 / (10.0 * gdp[:, None])  # US$ mn over US$ bn x 1000, in per cent
