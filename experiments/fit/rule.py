@@ -305,6 +305,36 @@ def _log(p: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(p, P_FLOOR))
 
 
+def row_transitions(lv: np.ndarray, allowed: np.ndarray, block: YearBlock, join: np.ndarray, exit_: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The transition matrix of every scored row of a year block, from the model's `transition_matrix` with the
+    block's level values lv (V, C, S, F, 3): the quarter rows' one-quarter matrices (V, nq, 3, 3), each with its kind's
+    costs, and the summit rows' products of the four quarters of the year before (V, ns, 3, 3). The likelihood and
+    the synthetic records read the same matrices."""
+    V = lv.shape[0]
+    ones, rho = np.ones(V), np.full(V, REVISION_RATE)
+    qr, sr = block.quarters, block.summits
+    Tq = np.zeros((V, len(qr), 3, 3))
+    if len(qr):
+        s, f, kinds = qr["s"].to_numpy(), qr["f"].to_numpy(), qr["kind"].to_numpy()
+        vals = lv[:, qr["c"].to_numpy(), s, f]  # (V, n, 3)
+        for k in np.unique(kinds):
+            sel = kinds == k
+            Tq[:, sel] = transition_matrix(vals[:, sel], np.ones(int(sel.sum())), ones, join[:, k], exit_[:, k],
+                                           allowed[s[sel], f[sel]], rho)
+    Ts = np.zeros((V, len(sr), 3, 3))
+    if len(sr):
+        k = KINDS.index("summit_format")
+        s, f = sr["s"].to_numpy(), sr["f"].to_numpy()
+        prod = None
+        for col in ("c1", "c2", "c3", "c4"):
+            T = transition_matrix(lv[:, sr[col].to_numpy(), s, f], np.ones(len(sr)), ones, join[:, k], exit_[:, k],
+                                  allowed[s, f], rho)
+            prod = T if prod is None else prod @ T
+        Ts = prod
+    return Tq, Ts
+
+
 def loglik(params: np.ndarray, data: Data, restricted: bool = False, per_row: bool = False) -> np.ndarray:
     """The log-likelihood ln L of the record to data.upto (the module docstring's sum) for V parameter vectors
     (V, len(PARAMS)), (V,); per_row=True returns (V, rows) in block order (quarters, then summit years)."""
@@ -313,38 +343,16 @@ def loglik(params: np.ndarray, data: Data, restricted: bool = False, per_row: bo
     if restricted:
         weights = np.zeros_like(weights)
     out, parts = np.zeros(V), []
-    rho = np.full(V, REVISION_RATE)
-    ones = np.ones(V)
     for block in data.blocks:
         if block.quarters.empty and block.summits.empty:
             continue
-        lv = level_values(data, block, weights, restricted)
-        allowed = m_allowed(data, block, V, restricted)
-        qr = block.quarters
-        if len(qr):
-            vals = lv[:, qr["c"].to_numpy(), qr["s"].to_numpy(), qr["f"].to_numpy()]  # (V, n, 3)
-            al = allowed[qr["s"].to_numpy(), qr["f"].to_numpy()]
-            logp = np.zeros((V, len(qr)))
-            for k in np.unique(qr["kind"].to_numpy()):
-                sel = qr["kind"].to_numpy() == k
-                T = transition_matrix(vals[:, sel], np.ones(int(sel.sum())), ones, join[:, k], exit_[:, k], al[sel],
-                                      rho)
-                logp[:, sel] = _log(T[:, np.arange(int(sel.sum())), qr["i_from"].to_numpy()[sel],
-                                      qr["i_to"].to_numpy()[sel]])
-            out += logp.sum(axis=1)
-            parts.append(logp)
-        sr = block.summits
-        if len(sr):
-            k = KINDS.index("summit_format")
-            s_, f_ = sr["s"].to_numpy(), sr["f"].to_numpy()
-            prod = None
-            for col in ("c1", "c2", "c3", "c4"):
-                T = transition_matrix(lv[:, sr[col].to_numpy(), s_, f_], np.ones(len(sr)), ones, join[:, k],
-                                      exit_[:, k], allowed[s_, f_], rho)
-                prod = T if prod is None else prod @ T
-            logp = _log(prod[:, np.arange(len(sr)), sr["i_from"].to_numpy(), sr["i_to"].to_numpy()])
-            out += logp.sum(axis=1)
-            parts.append(logp)
+        Tq, Ts = row_transitions(level_values(data, block, weights, restricted), m_allowed(data, block, V, restricted),
+                                 block, join, exit_)
+        for rows, T in ((block.quarters, Tq), (block.summits, Ts)):
+            if len(rows):
+                logp = _log(T[:, np.arange(len(rows)), rows["i_from"].to_numpy(), rows["i_to"].to_numpy()])
+                out += logp.sum(axis=1)
+                parts.append(logp)
     return np.concatenate(parts, axis=1) if per_row else out
 
 
@@ -556,35 +564,17 @@ def simulate(params: np.ndarray, data: Data, seed: int, restricted: bool = False
     join, exit_, weights = _split(params, scales(data))
     if restricted:
         weights = np.zeros_like(weights)
-    ones, rho = np.ones(1), np.full(1, REVISION_RATE)
     blocks = []
     for block in data.blocks:
         nb = copy.copy(block)
         nb.quarters, nb.summits = block.quarters.copy(), block.summits.copy()
         if len(block.quarters) or len(block.summits):
-            lv = level_values(data, block, weights, restricted)
-            allowed = m_allowed(data, block, 1, restricted)
-        qr = nb.quarters
-        if len(qr):
-            c, s, f = qr["c"].to_numpy(), qr["s"].to_numpy(), qr["f"].to_numpy()
-            p = np.zeros((len(qr), 3))
-            for k in np.unique(qr["kind"].to_numpy()):
-                sel = qr["kind"].to_numpy() == k
-                T = transition_matrix(lv[:, c[sel], s[sel], f[sel]], np.ones(int(sel.sum())), ones, join[:, k],
-                                      exit_[:, k], allowed[s[sel], f[sel]], rho)[0]
-                p[sel] = T[np.arange(int(sel.sum())), qr["i_from"].to_numpy()[sel]]
-            qr["i_to"] = (rng.random(len(qr))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
-        sr = nb.summits
-        if len(sr):
-            k = KINDS.index("summit_format")
-            s_, f_ = sr["s"].to_numpy(), sr["f"].to_numpy()
-            prod = None
-            for col in ("c1", "c2", "c3", "c4"):
-                T = transition_matrix(lv[:, sr[col].to_numpy(), s_, f_], np.ones(len(sr)), ones, join[:, k],
-                                      exit_[:, k], allowed[s_, f_], rho)[0]
-                prod = T if prod is None else prod @ T
-            p = prod[np.arange(len(sr)), sr["i_from"].to_numpy()]
-            sr["i_to"] = (rng.random(len(sr))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
+            Tq, Ts = row_transitions(level_values(data, block, weights, restricted),
+                                     m_allowed(data, block, 1, restricted), block, join, exit_)
+            for rows, T in ((nb.quarters, Tq), (nb.summits, Ts)):
+                if len(rows):
+                    p = T[0, np.arange(len(rows)), rows["i_from"].to_numpy()]  # (n, 3): the row of its from-level
+                    rows["i_to"] = (rng.random(len(rows))[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1)
         blocks.append(nb)
     return Data(data.upto, blocks, data.eligible, data.states, data.basis, data.scales, data.n_rows, data.provenance,
                 data.arms_delta)
