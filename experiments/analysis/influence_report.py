@@ -187,8 +187,9 @@ def influence_report(out_dir: str | Path, runs: int = 200, seed: int | None = No
     md += ["", "## 2. Where each gap comes from", "",
            "Gap between two powers' regional influence, split by channel: sum over channels of w_c (I_c[p] - I_c[q]), "
            "each run with its own drawn weights, mean over runs. Positive: the first power leads in that channel.", ""]
+    gap_at = {when: gap_decomposition(base, w, t).set_index("pair") for t, when in ((0, "start"), (-1, "horizon"))}
     for t, when in ((0, "start"), (-1, "horizon")):
-        gaps = gap_decomposition(base, w, t)
+        gaps = gap_at[when].reset_index()
         md += [f"**{when.capitalize()}** ({base.dates[t]}):", "", "| pair | total | " + " | ".join(INFLUENCE) + " |",
                "|---|---|" + "---|" * len(INFLUENCE)]
         for _, g in gaps.iterrows():
@@ -255,11 +256,10 @@ def influence_report(out_dir: str | Path, runs: int = 200, seed: int | None = No
     # 6. what changed from v2
     if "RUS" in powers and "CHN" in powers:
         r, c = powers.index("RUS"), powers.index("CHN")
-        gap0 = gap_decomposition(base, w, 0).set_index("pair")
+        gap0 = gap_at["start"]
         key = f"{powers[min(r, c)]}-{powers[max(r, c)]}"
         sign = 1.0 if r < c else -1.0
-        lead_now = {when: sign * float(gap_decomposition(base, w, t).set_index("pair").loc[key, "total"])
-                    for t, when in ((0, "start"), (-1, "horizon"))}
+        lead_now = {when: sign * float(gap_at[when].loc[key, "total"]) for when in ("start", "horizon")}
         md += ["", "## 6. What changed from model v2", "",
                "Model v2 figures: main 60fda88, 50 runs, fixed parameters (quoted from issue 16). Now: this report's "
                "runs, with their uncertainty draws.", "",
