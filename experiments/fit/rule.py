@@ -117,6 +117,13 @@ def estimation_scenario(year: int, eligible: dict[str, Sequence[str]], states: S
     the doctrine of `year` (DOCTRINES), the formats of FORMATS with `eligible[format]` (states with a record there),
     statuses blank (set per situation), no uncertainty draws, one step. Validated by the model's own
     `build_scenario`, with the panel's state codes allowed (the model's data inputs are replaced by PanelModel)."""
+    raw = estimation_raw(year, eligible, states, base, arms_delta)
+    return build_scenario(raw, f"<estimation {year}>", known_states=tuple(PANEL_STATES))
+
+
+def estimation_raw(year: int, eligible: dict[str, Sequence[str]], states: Sequence[str] = PANEL_STATES,
+                   base: str = str(BASELINE), arms_delta: float | None = None) -> dict:
+    """The unvalidated mapping of `estimation_scenario` (experiments/fit/oos.py edits it for its 5-year runs)."""
     raw = copy.deepcopy(read_yaml(base))
     raw.update(name=f"estimation_{year}", initial_status="blank", steps=1, events=[], uncertainty="fixed")
     if arms_delta is not None:  # the origin's own estimate (PROTOCOL 9b), not the 2022 one the baseline carries
@@ -131,7 +138,7 @@ def estimation_scenario(year: int, eligible: dict[str, Sequence[str]], states: S
         f.pop("eligible_turkic_only", None)
         formats[code] = f
     raw["formats"] = formats
-    return build_scenario(raw, f"<estimation {year}>", known_states=tuple(PANEL_STATES))
+    return raw
 
 
 class PanelModel(GreatGameModel):
@@ -198,6 +205,17 @@ def _statuses(q: pd.DataFrame, att: pd.DataFrame, states: tuple[str, ...], times
     return out
 
 
+def eligibility(rec: Record, states: Sequence[str]) -> dict[str, list[str]]:
+    """Per format, the `states` with a spell or an attendance row there in `rec` (the estimation scenario's
+    eligibility: module docstring)."""
+    out: dict[str, list[str]] = {}
+    for f in FORMATS:
+        have = set(rec.spells.loc[rec.spells["lineage"] == f, "state"]) | \
+            set(rec.attendance.loc[rec.attendance["lineage"] == f, "state"])
+        out[f] = [s for s in states if s in have]
+    return out
+
+
 def prepare(upto: float = BASELINE_ORIGIN, record: Record | None = None, states: Sequence[str] = PANEL_STATES,
             basis: str = "exporters") -> Data:
     """Cut the record at `upto` (`Record.upto`: nothing after it is read) and lay out the year blocks."""
@@ -207,11 +225,7 @@ def prepare(upto: float = BASELINE_ORIGIN, record: Record | None = None, states:
     q = q[q["state"].isin(states) & q["lineage"].isin(LINEAGES)]
     sy = summit_years(rec)
     sy = sy[sy["state"].isin(states) & sy["lineage"].isin(SUMMITS)]
-    eligible: dict[str, list[str]] = {}
-    for f in FORMATS:
-        have = set(rec.spells.loc[rec.spells["lineage"] == f, "state"]) | \
-            set(rec.attendance.loc[rec.attendance["lineage"] == f, "state"])
-        eligible[f] = [s for s in states if s in have]
+    eligible = eligibility(rec, states)
     scored = q[q["at_risk"] & ~q["transformation"] & (q["t"] + QUARTER <= upto + 1e-9)]
     t_all = np.sort(q["t"].unique())
     t_all = t_all[t_all + QUARTER <= upto + 1e-9]
@@ -309,8 +323,10 @@ def row_transitions(lv: np.ndarray, allowed: np.ndarray, block: YearBlock, join:
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The transition matrix of every scored row of a year block, from the model's `transition_matrix` with the
     block's level values lv (V, C, S, F, 3): the quarter rows' one-quarter matrices (V, nq, 3, 3), each with its kind's
-    costs, and the summit rows' products of the four quarters of the year before (V, ns, 3, 3). The likelihood and
-    the synthetic records read the same matrices."""
+    costs, and the annual rows' products of four quarters (V, ns, 3, 3): the summit-attendance years (the quarters of
+    the year before, summit kind) and, where the frame has a `kind` column (index into KINDS), any cell-year of that
+    kind (the 1-year forecasts of experiments/fit/oos.py). The likelihood, the synthetic records and the forecasts
+    read the same matrices."""
     V = lv.shape[0]
     ones, rho = np.ones(V), np.full(V, REVISION_RATE)
     qr, sr = block.quarters, block.summits
@@ -324,14 +340,16 @@ def row_transitions(lv: np.ndarray, allowed: np.ndarray, block: YearBlock, join:
                                            allowed[s[sel], f[sel]], rho)
     Ts = np.zeros((V, len(sr), 3, 3))
     if len(sr):
-        k = KINDS.index("summit_format")
         s, f = sr["s"].to_numpy(), sr["f"].to_numpy()
-        prod = None
-        for col in ("c1", "c2", "c3", "c4"):
-            T = transition_matrix(lv[:, sr[col].to_numpy(), s, f], np.ones(len(sr)), ones, join[:, k], exit_[:, k],
-                                  allowed[s, f], rho)
-            prod = T if prod is None else prod @ T
-        Ts = prod
+        kinds = sr["kind"].to_numpy() if "kind" in sr else np.full(len(sr), KINDS.index("summit_format"))
+        for k in np.unique(kinds):
+            sel = kinds == k
+            prod = None
+            for col in ("c1", "c2", "c3", "c4"):
+                T = transition_matrix(lv[:, sr[col].to_numpy()[sel], s[sel], f[sel]], np.ones(int(sel.sum())), ones,
+                                      join[:, k], exit_[:, k], allowed[s[sel], f[sel]], rho)
+                prod = T if prod is None else prod @ T
+            Ts[:, sel] = prod
     return Tq, Ts
 
 

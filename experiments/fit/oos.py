@@ -1,0 +1,378 @@
+"""Out-of-sample scores of the states' decision rule at the protocol's rolling origins (issue 17 item 5;
+docs/validation/PROTOCOL.md sections 5-8 and 9c).
+
+At each origin O (2005, 2009, 2013, 2017) the rule is refitted on the record and covariates to O (`rule.prepare(O)`,
+`rule.fit`), then scored on what happened after O:
+
+- **1 year** (`one_year`): each year Y from O to the next origin, every cell of the 11 states at risk through the
+  year forecast from its status observed at Y.0, P = T_1 T_2 T_3 T_4 (the four quarterly matrices of
+  `rule.row_transitions` at the statuses observed at Y.0, year-Y covariates, each quarter's imposed events); summit
+  cells from the attendance of Y to that of Y + 1.
+- **5 years** (`five_year`): the five states simulated with the model's own dynamics for 20 quarters from the
+  statuses observed at O.0 (`OriginModel`), scored at O + 5.0 by the Jeffreys-smoothed run frequencies.
+
+Every forecast is scored with the benchmarks computed from the same origin's training rows: the restricted fit
+(persistence with base rates, PROTOCOL 7a), Jeffreys hazards by kind (7b) and, at one year, the shipped stand-in
+calibration mapped to the scale (7c, in-sample: reference only). `skill` pools the forecasts over origins; its
+interval is the bootstrap over states (seed 17), with leave-one-state-out and per-state contributions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from greatgame.experiments.fit import rule
+from greatgame.experiments.fit.spells import KINDS, QUARTER, JeffreysHazards, Record, cell_quarters, load_record, summit_years
+
+ORIGINS = (2005, 2009, 2013, 2017)
+LAST_TARGET = 2022  # PROTOCOL 9c: the 2017 window ends at 2022.0
+HORIZON_YEARS = 5
+BOOT_SEED, BOOT_N = 17, 2000
+MODELS = ("model", "restricted", "jeffreys", "v2")
+
+
+def window(origin: int) -> range:
+    """Start years Y of the 1-year unit [Y, Y + 1) from `origin` (PROTOCOL 9c): to the next origin, 2017 to 2022."""
+    later = [o for o in ORIGINS if o > origin]
+    return range(origin, later[0] if later else LAST_TARGET)
+
+
+@dataclass
+class OriginFit:
+    """An origin's training data and fits (full, restricted), the Jeffreys hazards on its training rows."""
+
+    origin: int
+    data: rule.Data
+    full: rule.Fit
+    restricted: rule.Fit
+    quarterly: JeffreysHazards
+    annual: JeffreysHazards
+
+
+def fit_origin(origin: int, record: Record | None = None, starts: int = 3) -> OriginFit:
+    """PROTOCOL 9c: the record and covariates to origin.0, the full model from `starts` starts and the restricted
+    model, the Jeffreys hazards on the same training quarters and summit years."""
+    rec = record or load_record()
+    data = rule.prepare(float(origin), record=rec)
+    full, restricted = rule.fit(float(origin), data=data, starts=starts)
+    q = cell_quarters(rec.upto(float(origin)))
+    q = q[q["lineage"].isin(rule.LINEAGES) & q["state"].isin(data.states)]
+    sy = summit_years(rec, float(origin))
+    return OriginFit(origin, data, full, restricted, JeffreysHazards.fit(q, float(origin)),
+                     JeffreysHazards.fit(sy[sy["lineage"].isin(rule.SUMMITS)], float(origin)))
+
+
+def _year_cells(q: pd.DataFrame, sy: pd.DataFrame, year: int, states: Sequence[str]) -> pd.DataFrame:
+    """The 1-year unit's cells of year Y (PROTOCOL 9c): lineage cells at risk through [Y, Y + 1) with no
+    transformation (from = status at Y.0, to = at Y + 1.0, kind at Y.0) and summit rows Y + 1."""
+    qq = q[(q["t"] >= year - 1e-9) & (q["t"] < year + 1 - 1e-9) & q["state"].isin(states)
+           & q["lineage"].isin(rule.LINEAGES)].sort_values(["state", "lineage", "t"])
+    g = qq.groupby(["state", "lineage"], sort=False)
+    ok = g["at_risk"].all() & ~g["transformation"].any() & (g.size() == 4)
+    first, last = g.first(), g.last()
+    keep = ok[ok].index
+    lin = pd.DataFrame({"state": [s for s, _ in keep], "lineage": [f for _, f in keep],
+                        "kind": first.loc[keep, "kind"].to_numpy(), "i_from": first.loc[keep, "i_from"].to_numpy(),
+                        "i_to": last.loc[keep, "i_to"].to_numpy()})
+    sm = sy[(sy["year"] == year + 1) & sy["state"].isin(states) & sy["lineage"].isin(rule.SUMMITS)]
+    sm = pd.DataFrame({"state": sm["state"].to_numpy(), "lineage": sm["lineage"].to_numpy(), "kind": "summit_format",
+                       "i_from": sm["i_from"].to_numpy(), "i_to": sm["i_to"].to_numpy()})
+    out = pd.concat([lin, sm], ignore_index=True)
+    out["year"] = year
+    return out
+
+
+def _forecast_block(rec: Record, q: pd.DataFrame, cells: pd.DataFrame, year: int, states: tuple[str, ...]
+                    ) -> rule.YearBlock:
+    """A year block whose four situations hold the statuses observed at Y.0 with each quarter's imposed events, and
+    whose annual rows (frame `summits`, with a `kind` column) are the year's cells."""
+    times = np.array([year + k * QUARTER for k in range(4)])
+    status0 = rule._statuses(q, rec.upto(float(year)).attendance, states, times[:1])
+    status = np.repeat(status0, 4, axis=0)
+    ctx = np.array([[rule._at(rule.THREAT, t), rule._at(rule.RUS_SANCTIONS, t), rule._at(rule.SECONDARY, t)]
+                    for t in times])
+    si, fi = {s: i for i, s in enumerate(states)}, {f: i for i, f in enumerate(rule.FORMATS)}
+    rows = pd.DataFrame({"c1": 0, "c2": 1, "c3": 2, "c4": 3, "s": cells["state"].map(si).to_numpy(),
+                         "f": cells["lineage"].map(fi).to_numpy(), "kind": cells["kind"].map(KINDS.index).to_numpy(),
+                         "i_from": cells["i_from"].to_numpy(), "i_to": cells["i_to"].to_numpy()}, index=cells.index)
+    empty = pd.DataFrame(columns=["c", "s", "f", "kind", "i_from", "i_to"])
+    return rule.YearBlock(year, status, ctx[:, 0], ctx[:, 1], ctx[:, 2], empty, rows)
+
+
+def _rule_probs(fit_: OriginFit, params: np.ndarray, restricted: bool, block: rule.YearBlock,
+                eligible: dict[str, list[str]]) -> np.ndarray:
+    """(n, 3) one-year probabilities of the block's rows from their from-levels under `params`."""
+    d = fit_.data
+    fdata = rule.Data(d.upto, [block], eligible, d.states, d.basis, scales=d.scales, arms_delta=d.arms_delta)
+    join, exit_, weights = rule._split(params, rule.scales(d))
+    if restricted:
+        weights = np.zeros_like(weights)
+    lv = rule.level_values(fdata, block, weights, restricted)
+    _, Ts = rule.row_transitions(lv, rule.m_allowed(fdata, block, 1, restricted), block, join, exit_)
+    rows = block.summits
+    return Ts[0, np.arange(len(rows)), rows["i_from"].to_numpy()]
+
+
+def one_year(fit_: OriginFit, record: Record | None = None, v2: np.ndarray | None = None) -> pd.DataFrame:
+    """Every 1-year cell-year of the origin's window with the probabilities of the three levels under the full fit
+    (p_model_*), the restricted fit, the Jeffreys hazards and the stand-in calibration (if `v2` given)."""
+    rec = record or load_record()
+    states = fit_.data.states
+    q = cell_quarters(rec)
+    q = q[q["state"].isin(states)]
+    sy = summit_years(rec)
+    frames = []
+    for year in window(fit_.origin):
+        cells = _year_cells(q, sy, year, states)
+        if cells.empty:
+            continue
+        block = _forecast_block(rec, q, cells, year, states)
+        eligible = rule.eligibility(rec.upto(float(year)), states)
+        probs = {"model": _rule_probs(fit_, fit_.full.x, False, block, eligible),
+                 "restricted": _rule_probs(fit_, fit_.restricted.x, True, block, eligible)}
+        jq = np.stack([fit_.quarterly.predict(i, k, 4) if k != "summit_format" else fit_.annual.predict(i, k, 1)
+                       for i, k in zip(cells["i_from"], cells["kind"], strict=True)])
+        probs["jeffreys"] = jq
+        if v2 is not None:
+            probs["v2"] = _rule_probs(fit_, v2, False, block, eligible)
+        out = cells.copy()
+        for name, p in probs.items():
+            for k, lvl in enumerate(("none", "partial", "member")):
+                out[f"p_{name}_{lvl}"] = p[:, k]
+        frames.append(out)
+    res = pd.concat(frames, ignore_index=True)
+    res.insert(0, "origin", fit_.origin)
+    res.insert(1, "horizon", "1y")
+    return res
+
+
+def probs_of(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """(n, 3) probabilities of model `name` in a forecast frame."""
+    return frame[[f"p_{name}_{lvl}" for lvl in ("none", "partial", "member")]].to_numpy(float)
+
+
+def log_p(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The log probability ln P(observed level) of each row under `name` (floored at rule.P_FLOOR, as the likelihood)."""
+    p = probs_of(frame, name)
+    return np.log(np.maximum(p[np.arange(len(frame)), frame["i_to"].to_numpy(int)], rule.P_FLOOR))
+
+
+def brier_rows(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Brier score of each row: sum_k (P_k - 1[k observed])^2."""
+    p = probs_of(frame, name)
+    return ((p - np.eye(3)[frame["i_to"].to_numpy(int)]) ** 2).sum(axis=1)
+
+
+def skill(frame: pd.DataFrame, model: str = "model", benchmark: str = "restricted", n_boot: int = BOOT_N,
+          seed: int = BOOT_SEED) -> dict:
+    """Mean log score of `model` and `benchmark`, the log skill (their difference), its 95% bootstrap-over-states
+    interval (states resampled with replacement, each with all its rows at every origin: PROTOCOL 6), the Brier
+    skill 1 - B_model / B_benchmark, leave-one-state-out skills and each state's contribution to the summed
+    difference (sum over its rows / number of rows)."""
+    lm, lb = log_p(frame, model), log_p(frame, benchmark)
+    bm, bb = brier_rows(frame, model), brier_rows(frame, benchmark)
+    states = np.array(sorted(frame["state"].unique()))
+    idx = {s: np.flatnonzero(frame["state"].to_numpy() == s) for s in states}
+    d = lm - lb
+    sums = np.array([d[idx[s]].sum() for s in states])
+    counts = np.array([len(idx[s]) for s in states])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(states), size=(n_boot, len(states)))
+    boot = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    loso = {s: float((d.sum() - sums[i]) / (len(d) - counts[i])) for i, s in enumerate(states)}
+    return {"n": int(len(frame)), "changes": int((frame["i_to"] != frame["i_from"]).sum()),
+            "log_score_model": float(lm.mean()), "log_score_benchmark": float(lb.mean()),
+            "log_skill": float(d.mean()), "log_skill_ci": [float(np.quantile(boot, 0.025)),
+                                                           float(np.quantile(boot, 0.975))],
+            "brier_model": float(bm.mean()), "brier_benchmark": float(bb.mean()),
+            "brier_skill": float(1.0 - bm.mean() / bb.mean()),
+            "leave_one_state_out": loso,
+            "state_contribution": {s: float(sums[i] / len(d)) for i, s in enumerate(states)}}
+
+
+def origin_scenario_events(origin: int) -> list[dict]:
+    """The events of PROTOCOL 5 inside [origin, origin + 5) as model events (9c): sanctions on Russia 0.3 from
+    2014Q2, 0.8 and secondary sanctions 0.2 from 2022Q1, the Afghan threat 0.3 from 2021Q3."""
+    out = []
+    end = origin + HORIZON_YEARS
+    for at, ev in ((2014.25, {"type": "sanctions", "power": "RUS", "level": 0.3}),
+                   (2022.0, {"type": "sanctions", "power": "RUS", "level": 0.8}),
+                   (2022.0, {"type": "secondary_sanctions", "level": 0.2}),
+                   (2021.5, {"type": "threat", "level": 0.3})):
+        if origin < at < end:
+            out.append({"step": int(round((at - origin) / QUARTER)), **ev})
+    return out
+
+
+def fmt_ci(ci: Sequence[float]) -> str:
+    """'[low, high]' with three decimals."""
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+
+CA_STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
+RUNS_5Y, SEED_5Y = 400, 17
+MODEL_KIND = {"security_alliance": "security_alliance", "economic_union": "economic_union",
+              "regional_organisation": "regional_organisation", "summit_format": "dialogue_platform"}
+"""The record's kind -> the model's format kind (a summit format is a dialogue platform)."""
+
+
+class OriginModel(rule.PanelModel):
+    """The estimation's PanelModel run forward: the panel's data of the origin year, `steps` quarters, and the
+    statuses observed at the origin (`status0`, (S, F) codes) instead of blank ones."""
+
+    def __init__(self, scenario: rule.Scenario, year: int, runs: int, status0: np.ndarray, steps: int, seed: int,
+                 run_values: dict[str, np.ndarray], basis: str = "exporters") -> None:
+        self.panel_year, self.panel_basis, self._status0 = int(year), basis, np.asarray(status0, dtype=np.int64)
+        rule.GreatGameModel.__init__(self, scenario, runs=runs, steps=steps, seed=seed, run_values=run_values)
+
+    def _setup_state(self):  # noqa: ANN202 (the model's StateVariables)
+        x = super()._setup_state()
+        status = np.where(self.structure.allowed[..., 2], self._status0, 0)
+        x.status = np.tile(status, (self.R, 1, 1)) * x.active[:, None, :]
+        x.engagement = rule.LEVEL_ENGAGEMENT[x.status]
+        x.engagement0 = x.engagement.copy()
+        return x
+
+
+def _five_year_cells(rec: Record, origin: int) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """PROTOCOL 9c's 5-year cells of the five: (frame of state, lineage, kind, i_from, i_to), the (S, F) statuses at
+    origin.0 of every cell, and the formats that exist at origin.0."""
+    end = origin + HORIZON_YEARS
+    q = cell_quarters(rec)
+    q = q[q["state"].isin(CA_STATES)]
+    status = rule._statuses(q, rec.upto(float(origin)).attendance, CA_STATES, np.array([float(origin)]))[0]
+    status_end = rule._statuses(q, rec.upto(float(end)).attendance, CA_STATES, np.array([float(end)]))[0]
+    allq = cell_quarters(rec)  # any state: does the format exist at the origin?
+    exists = []
+    for f in rule.LINEAGES:
+        at = allq[(allq["lineage"] == f) & (allq["t"].round(4) == float(origin))]
+        if at["at_risk"].any():
+            exists.append(f)
+    att = rec.attendance
+    exists += [f for f in rule.SUMMITS if ((att["lineage"] == f) & (att["year"] <= origin)).any()]
+    rows = []
+    for s in CA_STATES:
+        for f in exists:
+            if f in rule.LINEAGES:
+                qq = q[(q["state"] == s) & (q["lineage"] == f) & (q["t"] >= origin - 1e-9) & (q["t"] < end - 1e-9)]
+                if len(qq) != 4 * HORIZON_YEARS or not qq["at_risk"].all() or qq["transformation"].any():
+                    continue
+                qq = qq.sort_values("t")
+                rows.append((s, f, qq["kind"].iloc[0], int(qq["i_from"].iloc[0]), int(qq["i_to"].iloc[-1])))
+            else:
+                a = att[(att["state"] == s) & (att["lineage"] == f)]
+                if (a["year"] <= origin).any() and ((a["year"] > origin) & (a["year"] <= end)).any():
+                    si, fi = CA_STATES.index(s), rule.FORMATS.index(f)
+                    rows.append((s, f, "summit_format", int(status[si, fi]), int(status_end[si, fi])))
+    return pd.DataFrame(rows, columns=["state", "lineage", "kind", "i_from", "i_to"]), status, exists
+
+
+def origin_model(fit_: OriginFit, rec: Record, runs: int = RUNS_5Y, seed: int = SEED_5Y) -> tuple[OriginModel,
+                                                                                                  pd.DataFrame]:
+    """The 5-year model of PROTOCOL 9c at the fit's origin, and the cells it is scored on."""
+    origin = fit_.origin
+    cells, status, exists = _five_year_cells(rec, origin)
+    elig = rule.eligibility(rec.upto(float(origin)), CA_STATES)
+    raw = rule.estimation_raw(origin, elig, CA_STATES, arms_delta=fit_.data.arms_delta)
+    q = cell_quarters(rec.upto(float(origin) + QUARTER))
+    for f in rule.FORMATS:
+        raw["formats"][f]["active"] = f in exists
+        if f in rule.LINEAGES:
+            k = q[(q["lineage"] == f) & (q["t"].round(4) == float(origin)) & q["at_risk"]]["kind"]
+            if len(k):
+                raw["formats"][f]["kind"] = MODEL_KIND[k.iloc[0]]
+    join, exit_, weights = rule._split(fit_.full.x, rule.scales(fit_.data))
+    raw["parameters"]["switching_cost_kind"] = {MODEL_KIND[k]: {"join": float(join[0, i]), "exit": float(exit_[0, i])}
+                                                for i, k in enumerate(KINDS)}
+    raw.update(steps=4 * HORIZON_YEARS, start=f"{origin}Q1", events=origin_scenario_events(origin))
+    sc = rule.build_scenario(raw, f"<origin {origin}>", known_states=tuple(rule.PANEL_STATES))
+    values = {"parameters.rationality": 1.0, "parameters.revision_rate": rule.REVISION_RATE}
+    values.update({f"parameters.{key}": float(weights[0, j]) for j, key in enumerate(rule.WEIGHTS)})
+    m = OriginModel(sc, origin, runs, status, 4 * HORIZON_YEARS, seed, values, fit_.data.basis)
+    return m, cells
+
+
+def five_year(fit_: OriginFit, record: Record | None = None, runs: int = RUNS_5Y, seed: int = SEED_5Y) -> pd.DataFrame:
+    """The 5-year forecasts of PROTOCOL 9c at the fit's origin: the model's run frequencies at O + 5.0, Jeffreys-
+    smoothed (n_k + 1/2) / (N + 3/2); the restricted fit's quarterly matrix^20; the Jeffreys hazards^20 (lineages)
+    or ^5 (summits)."""
+    rec = record or load_record()
+    m, cells = origin_model(fit_, rec, runs, seed)
+    m.run()
+    final = m.recorder.status[-1].astype(int)  # (R, S, F)
+    si, fi = {s: i for i, s in enumerate(m.states)}, {f: i for i, f in enumerate(m.formats)}
+    s_idx, f_idx = cells["state"].map(si).to_numpy(), cells["lineage"].map(fi).to_numpy()
+    counts = np.stack([(final[:, s_idx, f_idx] == k).sum(axis=0) for k in range(3)], axis=1)
+    p_model = (counts + 0.5) / (runs + 1.5)
+    join, exit_, _ = rule._split(fit_.restricted.x, rule.scales(fit_.data))
+    p_restr, p_jeff = [], []
+    for (_, row), s, f in zip(cells.iterrows(), s_idx, f_idx, strict=True):
+        k = KINDS.index(row["kind"])
+        T = rule.transition_matrix(np.zeros((1, 3)), np.ones(1), np.ones(1), join[:, k], exit_[:, k],
+                                   m.structure.allowed[s, f][None], np.full(1, rule.REVISION_RATE))[0]
+        p_restr.append(np.linalg.matrix_power(T, 4 * HORIZON_YEARS)[row["i_from"]])
+        p_jeff.append(fit_.annual.predict(row["i_from"], "summit_format", HORIZON_YEARS) if row["kind"] == "summit_format"
+                      else fit_.quarterly.predict(row["i_from"], row["kind"], 4 * HORIZON_YEARS))
+    out = cells.copy()
+    for name, p in (("model", p_model), ("restricted", np.array(p_restr)), ("jeffreys", np.array(p_jeff))):
+        for k, lvl in enumerate(("none", "partial", "member")):
+            out[f"p_{name}_{lvl}"] = p[:, k]
+    out.insert(0, "origin", fit_.origin)
+    out.insert(1, "horizon", "5y")
+    out["year"] = fit_.origin
+    return out
+
+
+def origin_scores(origin: int, record_path: str | None = None, starts: int = 3, runs: int = RUNS_5Y
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Everything one origin contributes (picklable, for a process pool): its 1-year and 5-year forecast frames and
+    a summary of its fits (estimates, ln L, the starts' penalised ln L, seconds)."""
+    rec = load_record(record_path) if record_path else load_record()
+    f = fit_origin(origin, rec, starts)
+    one = one_year(f, rec, v2=rule.v2_start(f.data))
+    five = five_year(f, rec, runs)
+    summary = {"origin": origin, "rows_fitted": int(f.data.n_rows), "arms_delta": f.data.arms_delta,
+               "loglik_model": f.full.loglik, "loglik_restricted": f.restricted.loglik,
+               "penalised_model": f.full.penalised, "starts": [s["penalised"] for s in f.full.starts],
+               "seconds": f.full.seconds + f.restricted.seconds,
+               "estimate": dict(zip(rule.PARAMS, map(float, f.full.x), strict=True)),
+               "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, f.restricted.x), strict=True))}
+    return one, five, summary
+
+
+def power(frame: pd.DataFrame, shares: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0), reps: int = 200,
+          n_boot: int = 500, seed: int = BOOT_SEED) -> pd.DataFrame:
+    """PROTOCOL 9c's power simulation on a forecast frame: for each mixing share a, outcomes drawn from p_a =
+    a p_model + (1 - a) p_restricted at every row, p_a scored against p_restricted, the state bootstrap's 95%
+    interval per replicate. One row per a: the mean skill, the share of replicates whose interval lies above 0 and
+    the share whose interval lies below 0."""
+    rng = np.random.default_rng(seed)
+    pm, pr = probs_of(frame, "model"), probs_of(frame, "restricted")
+    states = np.array(sorted(frame["state"].unique()))
+    sidx = np.searchsorted(states, frame["state"].to_numpy())
+    counts = np.bincount(sidx, minlength=len(states))
+    draws = rng.integers(0, len(states), size=(n_boot, len(states)))
+    denom = counts[draws].sum(axis=1)  # (n_boot,)
+    rows = []
+    for a in shares:
+        pa = a * pm + (1 - a) * pr
+        u = rng.random((reps, len(frame)))
+        obs = (u[..., None] > np.cumsum(pa, axis=1)[None, :, :2]).sum(axis=-1)  # (reps, n)
+        n = np.arange(len(frame))
+        d = np.log(np.maximum(pa[n, obs], rule.P_FLOOR)) - np.log(np.maximum(pr[n, obs], rule.P_FLOOR))
+        sums = np.stack([np.bincount(sidx, weights=di, minlength=len(states)) for di in d])  # (reps, S)
+        boot = sums[:, draws].sum(axis=-1) / denom  # (reps, n_boot)
+        lo, hi = np.quantile(boot, 0.025, axis=1), np.quantile(boot, 0.975, axis=1)
+        rows.append({"share": a, "mean_skill": float(d.mean()), "above_0": float((lo > 0).mean()),
+                     "below_0": float((hi < 0).mean())})
+    return pd.DataFrame(rows)
+
+
+def detectable(pw: pd.DataFrame, level: float = 0.8) -> float | None:
+    """The smallest mean skill whose interval lies above 0 in at least `level` of the replicates (None if none)."""
+    ok = pw[pw["above_0"] >= level]
+    return float(ok["mean_skill"].min()) if len(ok) else None
