@@ -181,9 +181,18 @@ def switching_cost(current: np.ndarray, depth: np.ndarray, join_cost: np.ndarray
 
 
 def switching_table(depth: np.ndarray, join_cost: np.ndarray, exit_cost: np.ndarray) -> np.ndarray:
-    """`switching_cost` for every (from, to) pair of levels, (R, F, 3, 3), from depth (R, F) and costs (R,)."""
+    """`switching_cost` for every (from, to) pair of levels, (R, F, 3, 3), from depth (R, F) and costs (R,) or
+    per format (R, F)."""
     cur = np.broadcast_to(np.arange(3), depth.shape + (3,))
     return switching_cost(cur, depth[..., None], join_cost, exit_cost)
+
+
+def kind_switching_table(kind_costs: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """The switching table (R, F, 3, 3) by format kind (ODD eq. 4.2d, kind form): moving from level a to b in
+    format f costs join_kind(f) x (b - a) up and exit_kind(f) x (a - b) down, with no depth factor.
+    kind_costs (R, K, 2) (join, exit) per kind in `axes.KIND` order; kinds (F,) the kind index of each format."""
+    per_format = kind_costs[:, np.asarray(kinds)]  # (R, F, 2)
+    return switching_table(np.ones(per_format.shape[:2]), per_format[..., 0], per_format[..., 1])
 
 
 def switching_from(table: np.ndarray, current: np.ndarray, level: int | None = None) -> np.ndarray:
@@ -218,7 +227,15 @@ def transition_matrix(values: np.ndarray, depth: np.ndarray, rationality: np.nda
     values (R, ..., 3); depth broadcastable to values[..., 0]; allowed (..., 3); parameters (R,)."""
     cur = np.broadcast_to(np.arange(3), values.shape[:-1] + (3,))  # (R, ..., c)
     sw = switching_cost(cur, depth[..., None], join_cost, exit_cost)  # (R, ..., c, k)
-    u = np.where(allowed[..., None, :], values[..., None, :] - sw, -np.inf)
+    return table_transition_matrix(values, sw, rationality, allowed, revision_rate)
+
+
+def table_transition_matrix(values: np.ndarray, switching: np.ndarray, rationality: np.ndarray, allowed: np.ndarray,
+                            revision_rate: np.ndarray) -> np.ndarray:
+    """`transition_matrix` from a switching table: T[c, k] = (1 - rho) [c = k] + rho logit_k(V - switching[c]),
+    (R, ..., 3, 3). switching (R, ..., c, k) broadcastable against values[..., None, :], e.g. the model's
+    `derived.switching` (R, F, 3, 3) put on the format axis of values (R, S, F, 3)."""
+    u = np.where(allowed[..., None, :], values[..., None, :] - switching, -np.inf)
     m = choice_probabilities(u, rationality)
     rho = per_run(revision_rate, m.ndim)
     return (1.0 - rho) * np.eye(3) + rho * m

@@ -22,7 +22,7 @@ from scipy.special import ndtri
 from . import events as event_handlers
 from .agents import PowerAgent, StateAgent
 from .allocation import effective_budget
-from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, LEVELS, OBLIGATION, Level, RecordedInfluence
+from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, KIND, LEVELS, OBLIGATION, Level, RecordedInfluence
 from .choice import (
     LEVEL_ENGAGEMENT,
     benefit_pairs,
@@ -31,6 +31,7 @@ from .choice import (
     dependence,
     exposure,
     format_cost,
+    kind_switching_table,
     level_share,
     level_values,
     marginal_benefit,
@@ -299,7 +300,9 @@ class GreatGameModel(mesa.Model):
             sovereignty=sovereignty_cost(fmt.obligations, p.obligation_cost, p.doctrine_penalty, state.doctrine),
             bloc=bloc_penalty(fmt.obligations, p.doctrine_penalty, state.doctrine),
             threat=state_threat(p.threat_level, p.threat_spillover, st.afghan_border),
-            switching=switching_table(fmt.depth, p.switching_cost_join, p.switching_cost_exit),
+            switching=(switching_table(fmt.depth, p.switching_cost_join, p.switching_cost_exit)
+                       if "switching_cost_kind" not in self.spec.raw["parameters"] else kind_switching_table(
+                           p.switching_cost_kind, [KIND.index(self.spec.raw["formats"][f]["kind"]) for f in self.formats])),
             role=institution_role(fmt.depth, st.convenor, st.members, self.infl.role_convenor, self.infl.role_member),
             invest_base=(fund.fdi_stock_usd_bn + fund.debt_usd_bn + fund.fdi_gross_inflow_cumulative_usd_bn
                          * p.investment.gross_inflow_to_stock[:, None, None]),

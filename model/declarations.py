@@ -15,7 +15,7 @@ from typing import Any
 
 from . import keypaths
 from .files import BASELINE, checkout_root
-from .schema import JOINT, Choice, Num, parameter_specs
+from .schema import ESTIMATED, JOINT, Choice, Num, parameter_specs
 
 BEGIN = ("<!-- BEGIN parameter table: generated from the declarations in model/schema.py by "
          "`greatgame params --odd`; edit the declarations, not this table -->")
@@ -36,6 +36,8 @@ def _values(raw: dict, pattern: str) -> str:
     kind, tail = rest.split(">", 1)
     if kind in PER_CODE_ELSEWHERE:
         return PER_CODE_ELSEWHERE[kind]
+    if keypaths.get(raw, head, None) is None:  # an optional group the baseline leaves out
+        return "not set (optional)"
     return ", ".join(f"{code} {_values(raw, f'{head}.{code}{tail}')}" for code in keypaths.get(raw, head))
 
 
@@ -52,8 +54,8 @@ def _drawn(key: str, spec: Num | Choice) -> str:
         return f"jointly: `{blocks[0]}` vector"
     if isinstance(spec, Num) and spec.spread is not None:
         return spec.spread.describe()
-    if isinstance(spec, Num) and spec.undrawable:
-        return "never drawn (a lever)"
+    if isinstance(spec, Num) and spec.undrawable:  # an estimate outside the calibration is set as run values
+        return "not as a range: run values from the estimate" if spec.origin == ESTIMATED else "never drawn (a lever)"
     return ""
 
 

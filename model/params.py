@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, OBLIGATION
+from .axes import BENEFIT, DOCTRINE, INFLUENCE, INSTRUMENT, KIND, OBLIGATION
 from .keypaths import flatten as numeric_leaves
 from .schema import PARAMETERS, Fields, MapOf, Num
 from .yamlio import ScenarioError
@@ -86,7 +86,9 @@ class RunValues:
 # The typed view of the `parameters` section is derived from its declaration (model/schema.py PARAMETERS): one
 # frozen dataclass per mapping, whose fields are the YAML keys in schema order. A number is its per-run array (R,);
 # a mapping declared `stack` is one array (R, K) in key order; a mapping by doctrine is (R, D, K) in `axes.DOCTRINE`
-# order, 0 for a doctrine the scenario leaves out.
+# order, 0 for a doctrine the scenario leaves out; the optional mapping by format kind (`switching_cost_kind`) is
+# (R, KIND, 2) (join, exit) in `axes.KIND` order, NaN for a kind the scenario leaves out (all NaN when it is absent;
+# the loader requires every kind the scenario's formats have when it is set).
 _VIEWS = {  # key path -> (class name, docstring)
     "parameters": ("Parameters", "The `parameters` section, typed: `p.trade.access_elasticity` is an array (R,)."),
     "parameters.weights": ("BenefitWeights", "Utility weights of the benefit channels and of the cost terms (ODD 4.2), "
@@ -100,7 +102,8 @@ _VIEWS = {  # key path -> (class name, docstring)
                             "(R,)."),
     "parameters.powers": ("PowerBehaviour", "Behaviour of the powers (ODD 4.1), each (R,)."),
 }
-_MAP_AXES = {"doctrine": DOCTRINE}
+_MAP_AXES = {"doctrine": DOCTRINE, "kind": KIND}
+_MAP_DEFAULT = {"doctrine": 0.0, "kind": float("nan")}
 
 
 def _benefit(self: Any) -> np.ndarray:
@@ -123,7 +126,8 @@ def _read(cls: type, spec: Fields, values: RunValues, prefix: str) -> Any:
         elif isinstance(sub, Fields):
             kwargs[key] = _read(_VIEW_CLASSES[path], sub, values, path)
         elif isinstance(sub, MapOf):
-            kwargs[key] = np.stack([values.stack(f"{path}.{code}", tuple(sub.value.fields), default=0.0)
+            kwargs[key] = np.stack([values.stack(f"{path}.{code}", tuple(sub.value.fields),
+                                                 default=_MAP_DEFAULT[sub.key_kind])
                                     for code in _MAP_AXES[sub.key_kind]], axis=1)
         else:
             assert isinstance(sub, Num), path

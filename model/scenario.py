@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from . import keypaths
-from .axes import DOCTRINE
+from .axes import DOCTRINE, KIND
 from .fundamentals import KNOWN_POWERS, KNOWN_STATES
 from .powerset import remove_powers
-from .schema import EVENT_TYPES, SCENARIO, Codes, check_value
+from .schema import EVENT_TYPES, SCENARIO, Codes, check_value, did_you_mean
 from .uncertainty import Uncertainty, fixed_in_file, parse_uncertainty
 from .yamlio import ScenarioError, deep_merge, resolve_extends
 
@@ -143,6 +143,7 @@ def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset
     for doctrine in raw["parameters"]["doctrine_penalty"]:
         if doctrine not in DOCTRINE:
             raise ScenarioError(file, f"parameters.doctrine_penalty.{doctrine}", "unknown doctrine")
+    _check_kind_costs(raw, file)
     try:
         start = parse_period(raw["start"])
     except ValueError as exc:
@@ -179,6 +180,23 @@ def build_scenario(data: dict, file: str, fixed_keys: frozenset[str] = frozenset
     fixed_keys = fixed_keys | fixed_in_file(raw, file)
     return Scenario(raw, file, raw["name"], start, raw["steps"], raw["step_months"], powers, states, formats,
                     tuple(events), parse_uncertainty(raw, file, fixed_keys), fixed_keys)
+
+
+def _check_kind_costs(raw: dict, file: str) -> None:
+    """The optional switching costs by format kind (ODD eq. 4.2d): known kinds only, and, when set, join and exit for
+    every kind the scenario's formats have (no silent fallback to the depth-scaled costs for a format)."""
+    given = raw["parameters"].get("switching_cost_kind")
+    if given is None:
+        return
+    for kind in given:
+        if kind not in KIND:
+            raise ScenarioError(file, f"parameters.switching_cost_kind.{kind}", "unknown format kind"
+                                + did_you_mean(str(kind), list(KIND)))
+    for code, fm in raw["formats"].items():
+        if fm["kind"] not in given:
+            raise ScenarioError(file, f"parameters.switching_cost_kind.{fm['kind']}",
+                                f"missing: format {code} is of this kind (give join and exit for every kind the "
+                                "scenario's formats have)")
 
 
 def _check_parameter_key(raw: dict, ev: dict, path: str, file: str) -> None:

@@ -237,6 +237,12 @@ OBLIGATION_FITS = {"collective_defence": Fit(0.0, 4.0), "supranational": Fit(0.0
                    "binding_security": Fit(0.0, 2.0), "consultation": Fit(0.0, 0.5)}
 
 
+RULE_FIT = ("penalised ML on the dated record (`python3 run.py estimate`; docs/validation/PROTOCOL.md 4): "
+            "exp(theta) of its kind.join / kind.exit rows (its summit_format is dialogue_platform)")
+RULE_DRAW = ("estimated jointly with the rule's weights (PROTOCOL 4): draw the kind costs from the estimate's "
+             "sampling distribution as run values, not as an independent range")
+
+
 def _estimated(lo: float, hi: float, unit: str, doc: str, fit: Fit, source: str = CALIBRATED) -> Num:
     """A parameter fitted by the calibration within `fit` (drawn with the behaviour vector)."""
     return Num(lo, hi, unit, doc, origin=ESTIMATED, source=source, fit=fit)
@@ -260,6 +266,13 @@ PARAMETERS = Fields({
                                       "calibrated with the record's hazards (ODD 9)"),
     "switching_cost_exit": _estimated(0, 100, "utility per level x depth", "cost of moving one level down",
                                       Fit(0.0, 3.0), "calibrated with the record's hazards (ODD 9)"),
+    "switching_cost_kind": MapOf(Fields({
+        d: Num(0, 1e5, "utility per level moved (rationality 1)", f"cost of moving one level {way} in a format of "
+               "this kind, no depth factor; when the group is set it replaces switching_cost_join/exit x depth "
+               "(ODD eq. 4.2d)", origin=ESTIMATED, source=RULE_FIT, undrawable=RULE_DRAW)
+        for d, way in (("join", "up"), ("exit", "down"))}),
+        "kind", "optional: switching costs by format kind and direction (the estimated rule's form, ODD eq. 4.2d); "
+        "absent = switching_cost_join/exit x depth"),
     "engagement_adjust_rate": _judged(0, 1, "share per step", "speed at which engagement moves to its status target",
                                       "J: half the gap closed each quarter"),
     "diplomacy_engagement_gain": _judged(0, 10, "engagement per (US$ bn/yr per US$ bn GDP)",
@@ -372,7 +385,7 @@ PARAMETERS = Fields({
                                      "J: 9 years of Russia's envelope = the US$1.2 bn Kyrgyz package"),
         "package_margin": _judged(0, 10, "share", "a package offers this much more than the state's utility gap", "J"),
     }),
-})
+}, optional=frozenset({"switching_cost_kind"}))
 
 INFLUENCE = Fields({
     "channel_weights": Fields({k: _judged(0, 1, "share 0-1", f"weight of the {k} channel in total influence", "J",

@@ -81,6 +81,21 @@ CASES = {
                                 "    instrument_shares: {investment: 0.5, security: 0.2, diplomacy: 0.3}\n",
                                 ["powers.TUR.instrument_shares.accession", "missing key"]),
     "fundamentals_unknown": (f"extends: {BASE}\nfundamentals: frozen\n", ["fundamentals", "must be one of"]),
+    # switching costs by format kind (optional group, ODD eq. 4.2d kind form)
+    "switching_cost_kind_missing_kind": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+                                         "    security_alliance: {join: 1, exit: 2}\n    economic_union: {join: 1, exit: 2}\n"
+                                         "    regional_organisation: {join: 1, exit: 2}\n",
+                                         ["parameters.switching_cost_kind.dialogue_platform", "missing",
+                                          "format C5+1 is of this kind"]),
+    "switching_cost_kind_unknown_kind": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+                                         "    summit_format: {join: 1, exit: 2}\n",
+                                         ["parameters.switching_cost_kind.summit_format", "unknown format kind"]),
+    "switching_cost_kind_no_exit": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+                                    "    economic_union: {join: 1}\n",
+                                    ["parameters.switching_cost_kind.economic_union.exit", "missing key"]),
+    "switching_cost_kind_negative": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+                                     "    economic_union: {join: -1, exit: 2}\n",
+                                     ["parameters.switching_cost_kind.economic_union.join", "out of range"]),
     "doctrine_event_unknown": (f"extends: {BASE}\nevents_add:\n  - {{at: 2024-01, type: doctrine, state: UZB, "
                                "doctrine: isolationist}\n", ["events[0].doctrine", "must be one of"]),
 }

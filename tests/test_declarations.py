@@ -47,11 +47,15 @@ def undeclared(specs: list[tuple[str, object]]) -> list[str]:
 
 
 def expand(raw: dict, pattern: str) -> list[str]:
-    """The concrete keys of the baseline that a key pattern (`powers.<power>.sanctions`) stands for."""
+    """The concrete keys of the baseline that a key pattern (`powers.<power>.sanctions`) stands for (none for an
+    optional group the baseline leaves out: `parameters.switching_cost_kind`)."""
     if "<" not in pattern:
         return [pattern]
     head, rest = pattern.split(".<", 1)
     tail = rest.split(">", 1)[1]
+    if keypaths.get(raw, head, None) is None:
+        assert head.rsplit(".", 1)[-1] in spec_at(head.rsplit(".", 1)[0]).optional, f"{head}: missing, not optional"
+        return []
     return [k for code in keypaths.get(raw, head) for k in expand(raw, f"{head}.{code}{tail}")]
 
 
@@ -88,13 +92,20 @@ def test_estimated_parameters_are_fitted_and_drawn_jointly():
     estimated = {k for k, s in parameter_specs() if s.origin == "estimated"}
     fitted = {k for k, s in parameter_specs() if isinstance(s, Num) and s.fit is not None}
     assert fitted == set(BEHAVIOUR.keys) and fitted <= estimated
+    # the decision rule's estimate (`run.py estimate`, PROTOCOL 4): the optional switching costs by kind, set as run
+    # values from the estimate (never an independent range)
+    rule = {k for k in estimated if k.startswith("parameters.switching_cost_kind.")}
+    assert rule == {"parameters.switching_cost_kind.<kind>.join", "parameters.switching_cost_kind.<kind>.exit"}
+    for key in rule:
+        spec = spec_at(key)
+        assert "run.py estimate" in spec.source and spec.undrawable and spec.spread is None and spec.fit is None, key
     # an estimate made outside the calibration, from the data alone (an experiments/fit module), names the command
     # that makes it and is drawn over the range that command gives (a `given` range in the baseline)
-    for key in sorted(estimated - fitted):
+    for key in sorted(estimated - fitted - rule):
         spec = spec_at(key)
         assert "python -m greatgame.experiments.fit." in spec.source, key
         assert spec.spread is not None and spec.spread.kind == "given", key
-    assert estimated - fitted == {"parameters.security.arms_depreciation_per_year",
+    assert estimated - fitted - rule == {"parameters.security.arms_depreciation_per_year",
                                   "parameters.migration.host_income_elasticity"}
     assert [k for block in JOINT for k in block.keys] == list(BEHAVIOUR.keys)
     for key in BEHAVIOUR.keys:
@@ -166,6 +177,8 @@ def test_typed_views_mirror_the_declarations():
     assert p.obligation_cost[0, 0] == raw["parameters"]["obligation_cost"]["collective_defence"]
     assert p.doctrine_penalty.shape == (3, 3, 4) and p.doctrine_penalty[0, 1].tolist() == [10.0, 10.0, 10.0, 0.0]
     assert p.weights.benefit.shape == (3, 6)
+    # the optional group by format kind (absent in the baseline): (R, KIND, 2) join/exit, NaN where not set
+    assert p.switching_cost_kind.shape == (3, 4, 2) and np.isnan(p.switching_cost_kind).all()
 
 
 def test_keypaths_read_write_flatten_nest():
