@@ -340,7 +340,8 @@ def origin_scores(origin: int, record_path: str | None = None, starts: int = 3, 
                "penalised_model": f.full.penalised, "starts": [s["penalised"] for s in f.full.starts],
                "seconds": f.full.seconds + f.restricted.seconds,
                "estimate": dict(zip(rule.PARAMS, map(float, f.full.x), strict=True)),
-               "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, f.restricted.x), strict=True))}
+               "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, f.restricted.x[:rule.N_THETA]),
+                                               strict=True))}
     return one, five, summary
 
 
@@ -376,3 +377,25 @@ def detectable(pw: pd.DataFrame, level: float = 0.8) -> float | None:
     """The smallest mean skill whose interval lies above 0 in at least `level` of the replicates (None if none)."""
     ok = pw[pw["above_0"] >= level]
     return float(ok["mean_skill"].min()) if len(ok) else None
+
+
+def scores_all(origins: Sequence[int] = ORIGINS, record_path: str | None = None, workers: int = 2,
+               runs: int = RUNS_5Y, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """`origin_scores` at every origin, `workers` origins at a time in separate processes (each origin's numbers do
+    not depend on the grouping); the frames concatenated in origin order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    results: dict[int, tuple] = {}
+    if workers <= 1:
+        for o in tqdm(origins, desc="origins", disable=not progress):
+            results[o] = origin_scores(o, record_path, runs=runs)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(origin_scores, o, record_path, 3, runs): o for o in origins}
+            for fut in tqdm(futures, desc="origins", disable=not progress):
+                results[futures[fut]] = fut.result()
+    ones = pd.concat([results[o][0] for o in origins], ignore_index=True)
+    fives = pd.concat([results[o][1] for o in origins], ignore_index=True)
+    return ones, fives, [results[o][2] for o in origins]
