@@ -94,3 +94,27 @@ def test_events_inside_the_horizon_only() -> None:
     assert oos.origin_scenario_events(2013) == [{"step": 5, "type": "sanctions", "power": "RUS", "level": 0.3}]
     assert [e["type"] for e in oos.origin_scenario_events(2017)] == ["threat"]
     assert rule.RUS_SANCTIONS[1] == (2014.25, 0.3)
+
+
+def test_secondary_readings_are_scored_against_persistence_in_the_model_s_terms() -> None:
+    """A reading that puts its runs on the observed statuses beats the restricted rule; one that puts them on a
+    wrong status loses; the backcast's benchmark is persistence from the 2017 statuses."""
+    S, F = 2, 2
+    allowed = np.ones((S, F, 3), dtype=bool)
+    observed = np.array([[2, 0], [2, 2]])
+    start = np.array([[2, 0], [1, 2]])
+    right = np.eye(3)[observed]
+    wrong = np.eye(3)[2 - observed]
+    est = {f"theta.{k}.{d}": 1.0 for k in oos.KINDS for d in ("join", "exit")}
+    sec = oos.Secondary(("A", "B"), ("regional_organisation", "security_alliance"), allowed, observed, start,
+                        right, wrong, right, 21, 32)
+    out = oos.secondary_scores(sec, est, est)
+    assert out["blank_slate"]["log_skill_per_cell"] > 0 > out["leave_one_out"]["log_skill_per_cell"]
+    assert out["backcast_2017"]["cells"] == 4
+    # persistence from 2017: the cell that stayed (A, member) is likelier under the benchmark than the one that moved
+    sec2 = oos.Secondary(("A", "B"), ("regional_organisation", "regional_organisation"), allowed, observed, start,
+                         right, right, right, 21, 32)
+    moved = oos.secondary_scores(sec2, est, est)["backcast_2017"]["log_score_sum_benchmark"]
+    sec2.start = observed.copy()
+    stayed = oos.secondary_scores(sec2, est, est)["backcast_2017"]["log_score_sum_benchmark"]
+    assert stayed > moved

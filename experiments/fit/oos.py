@@ -558,6 +558,8 @@ def collect(jobs: Jobs, scenario: rule.Scenario, out: str | Path, seed: int = 5)
             "power": {h: p.round(4).to_dict(orient="records") for h, p in pw.items()},
             "detectable_skill": {h: detectable(p) for h, p in pw.items()},
             "fits": [{k: v for k, v in s.items() if k not in ("estimate", "estimate_restricted")} for s in summaries],
+            "estimates_restricted": {str(s["origin"]): s["estimate_restricted"] for s in summaries}
+            | {str(ins["upto"]): ins["estimate_restricted"]},
             "quick": jobs.quick,
         },
         "churn_3y_by_kind_estimated_rule": {k: {"expected": _r(churn_est[k]["expected"], 3),
@@ -655,3 +657,66 @@ def report_lines(keys: dict, frames: dict[str, pd.DataFrame], ins: dict, summari
         "rule estimated at 2022.83 (rationality 1, switching costs by kind, the estimated weights).", "",
         *_md_table(churn, 3), "",
     ]
+
+
+@dataclass
+class Secondary:
+    """The stand-in calibration's secondary readings as distributions over the five institutions' cells (S, 5, 3):
+    the blank slate's, the leave-one-state-out folds' and the 2017 backcast's at 2022Q4 (`runs` runs each; the
+    backcast `quarters` after its 2017 statuses `start`), with the observed 2022 statuses and the formats' kinds."""
+
+    institutions: tuple[str, ...]
+    kinds: tuple[str, ...]
+    allowed: np.ndarray  # (S, 5, 3)
+    observed: np.ndarray  # (S, 5) 2022 statuses (-1 not observed)
+    start: np.ndarray  # (S, 5) 2017 statuses
+    blank: np.ndarray
+    loo: np.ndarray
+    backcast: np.ndarray
+    quarters: int
+    runs: int
+
+
+def secondary_scores(sec: Secondary, restricted_2017: dict[str, float], restricted_2022: dict[str, float]) -> dict:
+    """Issue 17 item 6: each secondary reading scored by the log probability it gives the observed 2022 statuses
+    (run shares Jeffreys-smoothed, (share x runs + 1/2) / (runs + 3/2)) against persistence with base rates in the
+    model's terms: the restricted rule (every utility term 0, the switching costs by kind) fitted on the record,
+    for the backcast at the 2017 origin from the 2017 statuses over the backcast's quarters; for the blank slate and
+    leave one out (no history to persist) its long-run distribution (the 2022.83 fit, the chain run 400 quarters)."""
+    def restricted(est: dict[str, float], kind: str, allowed: np.ndarray, steps: int) -> np.ndarray:
+        j, x = math.exp(est[f"theta.{kind}.join"]), math.exp(est[f"theta.{kind}.exit"])
+        T = rule.transition_matrix(np.zeros((1, 3)), np.ones(1), np.ones(1), np.array([j]), np.array([x]),
+                                   allowed[None], np.full(1, rule.REVISION_RATE))[0]
+        return np.linalg.matrix_power(T, steps)
+
+    S, F = sec.observed.shape
+    ok = sec.observed >= 0
+    smooth = {name: (share * sec.runs + 0.5) / (sec.runs + 1.5) for name, share in
+              (("blank_slate", sec.blank), ("leave_one_out", sec.loo), ("backcast_2017", sec.backcast))}
+    bench = {"blank_slate": np.zeros((S, F, 3)), "backcast_2017": np.zeros((S, F, 3))}
+    for s in range(S):
+        for f in range(F):
+            a = sec.allowed[s, f]
+            bench["blank_slate"][s, f] = restricted(restricted_2022, sec.kinds[f], a, 400)[0]
+            bench["backcast_2017"][s, f] = restricted(restricted_2017, sec.kinds[f], a, sec.quarters)[max(sec.start[s, f], 0)]
+    bench["leave_one_out"] = bench["blank_slate"]
+    out = {}
+    obs = np.where(ok, sec.observed, 0)
+    for name, p in smooth.items():
+        lm = np.log(np.take_along_axis(p, obs[..., None], axis=-1)[..., 0])[ok]
+        lb = np.log(np.maximum(np.take_along_axis(bench[name], obs[..., None], axis=-1)[..., 0], rule.P_FLOOR))[ok]
+        out[name] = {"cells": int(ok.sum()), "log_score_sum_model": _r(lm.sum(), 3),
+                     "log_score_sum_benchmark": _r(lb.sum(), 3), "log_skill_per_cell": _r((lm - lb).mean())}
+    return out
+
+
+def secondary_lines(scores: dict) -> list[str]:
+    """The report's table of the secondary readings' log scores."""
+    bench = {"blank_slate": "restricted rule (2022.83), long run", "leave_one_out": "restricted rule (2022.83), long run",
+             "backcast_2017": "restricted rule (2017), from the 2017 statuses"}
+    df = pd.DataFrame([{"reading": k, "cells": v["cells"], "sum ln P, model": v["log_score_sum_model"],
+                        "benchmark": bench[k], "sum ln P, benchmark": v["log_score_sum_benchmark"],
+                        "log skill per cell": v["log_skill_per_cell"]} for k, v in scores.items()])
+    return ["Each reading scored by the log probability it gives the observed 2022 statuses (issue 17 item 6; run "
+            "shares Jeffreys-smoothed) against persistence with base rates in the model's terms (the restricted "
+            "rule: every utility term 0, switching costs by kind, fitted on the record):", "", *_md_table(df, 3), ""]

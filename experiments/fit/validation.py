@@ -68,6 +68,7 @@ class LeaveOneOut:
     predicted_ensemble: np.ndarray  # (S, 5) predicted by each fold's near-best set, runs pooled
     matched_ensemble: int  # cells where predicted_ensemble == observed (of 25)
     folds: list[dict[str, Any]]  # per left-out state: cells matched in training and test, near-best vectors
+    share: np.ndarray | None = None  # (S, 5, 3) each state's share of periods x runs at each status (its fold)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def loo_fold(scenario: Scenario, s: int, seed: int, maxiter: int, popsize: int, 
            "test_cells_matched": int((best.predicted[s] == best.observed[s]).sum()),
            "near_best_vectors": len(near),
            "test_cells_matched_ensemble": int((ens.predicted[s] == ens.observed[s]).sum())}
-    return best.predicted[s], best.observed, ens.predicted[s], row
+    return best.predicted[s], best.observed, ens.predicted[s], row, best.share[s]
 
 
 def leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: int, candidates: int,
@@ -145,12 +146,28 @@ def start_leave_one_out(scenario: Scenario, seed: int, maxiter: int, popsize: in
     return lambda: _loo_result([f.result() for f in futures])
 
 
+def _secondary(scenario: Scenario, blank: Any, loo: LeaveOneOut, bres: Backcast, runs: int) -> oos.Secondary:
+    """The secondary readings' distributions over the five institutions' cells (oos.secondary_scores)."""
+    from .spells import FORMAT_KIND, baseline_cells
+
+    cells = {c for cs in baseline_cells(scenario.source).values() for c in cs}
+    states = tuple(scenario.states)
+    allowed = np.ones((len(states), len(INSTITUTIONS), 3), dtype=bool)
+    for i, s in enumerate(states):
+        for j, f in enumerate(INSTITUTIONS):
+            allowed[i, j, 1:] = f"{s}:{f}" in cells
+    quarters = next((t for t, d in enumerate(bres.dates) if d.startswith("2022-10")), len(bres.dates) - 1)
+    return oos.Secondary(tuple(INSTITUTIONS), tuple(FORMAT_KIND[scenario.raw["formats"][f]["kind"]] for f in INSTITUTIONS),
+                         allowed, bres.observed, observed_cells(states, tuple(scenario.formats), 2017), blank.share,
+                         loo.share, bres.share, quarters, runs)
+
+
 def _loo_result(results: list[tuple]) -> LeaveOneOut:
     predicted = np.stack([r[0] for r in results])
     predicted_ens = np.stack([r[2] for r in results])
     observed = results[-1][1]
     return LeaveOneOut(predicted, observed, int((predicted == observed).sum()), predicted_ens,
-                       int((predicted_ens == observed).sum()), [r[3] for r in results])
+                       int((predicted_ens == observed).sum()), [r[3] for r in results], np.stack([r[4] for r in results]))
 
 
 def behaviour_set(scenario: Scenario) -> tuple[list[str], np.ndarray] | None:
@@ -415,10 +432,14 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         say(f"  {loo.matched}/25 cells (near-best sets: {loo.matched_ensemble}/25); out-of-sample scores: waiting "
             "for the refits; power simulation; churn by kind")
         oos_keys, oos_md = oos.collect(oos_jobs, base_sc, out, seed=seed)
+        secondary = oos.secondary_scores(_secondary(sc, blank, loo, bres, runs),
+                                         oos_keys["oos"]["estimates_restricted"]["2017"],
+                                         oos_keys["oos"]["estimates_restricted"][str(oos.rule.BASELINE_ORIGIN)])
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     result = {
         **oos_keys,
+        "secondary_log_scores": secondary,
         "blank_slate_cells_matched": blank.matched, "null_rule_cells_matched": null.matched,
         "leave_one_out_cells_matched": loo.matched,
         "backcast_error_rus": round(err["backcast_error_rus"], 4), "backcast_error_chn": round(err["backcast_error_chn"], 4),
@@ -497,6 +518,7 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         "## Secondary readings: the stand-in calibration's checks (model v2)", "",
         "The checks below score the shipped stand-in calibration by modal cells (issue 17: an improper score, kept "
         "as a secondary reading).", "",
+        *oos.secondary_lines(secondary),
         "| score | value | target | fitted on |", "|---|---|---|---|",
         f"| null rule (member wherever eligible unless doctrine penalises) | {null.matched} / 25 | | no fit |",
         f"| blank-slate cells matched | {blank.matched} / 25 | 24 (floor: null + 3) | 2022 pattern: in-sample |",
