@@ -252,10 +252,17 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raise ScenarioError("run.py", "--record", f"'{args.record}' is not a file (a record.csv like the shipped one)")
     if not 1 <= args.starts <= 3:
         raise ScenarioError("run.py", "--starts", "must be 1, 2 or 3 (zero, restricted, v2)")
+    if args.panel:
+        from greatgame.model.panel import use_panel
+
+        if not Path(args.panel).is_dir():
+            raise ScenarioError("run.py", "--panel", f"'{args.panel}' is not a folder (one like model/data/panel/)")
+        use_panel(args.panel)  # checks every table now: a bad row stops here with its file, row and column
     cmd = f"python3 run.py estimate --upto {args.upto}" + (f" --record {args.record}" if args.record else "") \
-        + ("" if args.profile else " --no-profile") + f" --out {args.out}"
+        + (f" --panel {args.panel}" if args.panel else "") + ("" if args.profile else " --no-profile") \
+        + f" --out {args.out}"
     files = estimate(args.out, upto=args.upto, record_path=args.record, profile=args.profile, starts=args.starts,
-                     progress=not args.quiet, command=cmd)
+                     progress=not args.quiet, command=cmd, panel_path=args.panel)
     print(f"Wrote {files.report} and {files.table}")
     return 0
 
@@ -445,6 +452,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     est.add_argument("--out", default=str(RESULTS / "estimate"), help="output folder")
     est.add_argument("--upto", type=float, default=2022.83, help="origin: the record and data seen (decimal year)")
     est.add_argument("--record", help="a record file to use instead of the shipped model/data/panel/record.csv")
+    est.add_argument("--panel", help="a folder with the panel's tables (trade_gdp.csv, security_migration.csv, "
+                     "routes.csv, same columns) to use instead of the shipped model/data/panel/ (add years or states, "
+                     "correct a row, refit)")
     est.add_argument("--starts", type=int, default=3, help="optimiser starts of the full model (1-3, default 3)")
     est.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profile intervals")
     est.add_argument("--quiet", action="store_true")

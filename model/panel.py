@@ -16,11 +16,13 @@ origin Y must follow.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .files import DATA_DIR
+from .yamlio import ScenarioError
 
 PANEL_DIR = DATA_DIR / "panel"
 TABLES = ("trade_gdp", "security_migration", "routes")
@@ -29,14 +31,40 @@ STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB", "ARM", "AZE", "BLR", "GEO", "MDA", 
 """The five modelled states, then the six pooled post-Soviet states."""
 
 
+_folder: list[Path] = [PANEL_DIR]  # where the tables are read from (`use_panel`)
+
+
 @functools.cache
 def _table(name: str) -> pd.DataFrame:
-    df = pd.read_csv(PANEL_DIR / f"{name}.csv", dtype={c: str for c in COLUMNS if c not in ("year", "value")},
-                     keep_default_na=False)
-    df["year"] = df["year"].astype(int)
-    df["value"] = df["value"].astype(float)
+    path = _folder[0] / f"{name}.csv"
+    if not path.is_file():
+        raise ScenarioError(path, "", f"missing: a panel folder needs the tables {', '.join(TABLES)} (.csv)")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ScenarioError(path, missing[0], f"missing column (the columns are {', '.join(COLUMNS)})")
+    for col, kind in (("year", int), ("value", float)):
+        conv = pd.to_numeric(df[col], errors="coerce")
+        bad = conv.isna() | ((conv % 1 != 0) if kind is int else ~np.isfinite(conv))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ScenarioError(path, f"row {row + 2}: {col}", f"not {'a whole number' if kind is int else 'a number'}: "
+                                f"{df[col].iloc[row]!r}")
+        df[col] = conv.astype(kind)
     df.insert(0, "table", name)
     return df
+
+
+def use_panel(folder: str | Path | None = None) -> Path:
+    """Read the panel from `folder` (the tables of TABLES as CSV files with COLUMNS, as the package's) from now on
+    in this process; None: the package's. Every table is read and checked at once: a missing table or column, or a
+    year or value that is not a number, is a ScenarioError naming the file, the row and the column. Returns the
+    folder in use."""
+    _folder[0] = PANEL_DIR if folder is None else Path(folder)
+    _table.cache_clear()
+    _all.cache_clear()
+    _all()
+    return _folder[0]
 
 
 @functools.cache
