@@ -12,7 +12,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from greatgame.model.files import DATA_DIR
 
 from ..analysis.reports import ReportFiles
 from ..batch.store import report_folder, writes_report
@@ -31,12 +33,30 @@ JUDGED = (
 )
 
 
+PRIOR_WIDTH = 2 * 1.96  # the prior's 95% range in units of its standard deviation (PROTOCOL 4)
+BOOTSTRAP = DATA_DIR / "rule" / "bootstrap_2022.csv"
+
+
+def _bootstrap(upto: float, full: rule.Fit) -> dict[str, tuple[float, float]]:
+    """The shipped bootstrap's 2.5-97.5% range per parameter, if it was made from this very fit (same origin, the
+    same estimate to 1e-3), else {}."""
+    if not BOOTSTRAP.is_file():
+        return {}
+    b = pd.read_csv(BOOTSTRAP)
+    est = b[b["replicate"] == -1]
+    if est.empty or abs(float(est["upto"].iloc[0]) - upto) > 1e-9 or \
+            np.abs(est[list(rule.PARAMS)].to_numpy()[0] - full.x).max() > 1e-3:
+        return {}
+    reps = b[b["replicate"] >= 0]
+    return {p: (float(reps[p].quantile(0.025)), float(reps[p].quantile(0.975))) for p in rule.PARAMS}
+
+
 @writes_report("out_dir")  # one writer per folder
 def estimate(out_dir: str | Path, upto: float = rule.BASELINE_ORIGIN, record_path: str | Path | None = None,
              profile: bool = True, starts: int = 3, progress: bool = True, command: str = "",
              panel_path: str | Path | None = None) -> ReportFiles:
-    """Fit the full and the restricted rule on the record cut at `upto` (a decimal year); profile the restricted
-    model's costs when `profile`; write estimate.md and estimate.csv into out_dir. `panel_path`: the panel folder in
+    """Fit the full and the restricted rule on the record cut at `upto` (a decimal year); profile every parameter
+    of both when `profile`; write estimate.md and estimate.csv into out_dir. `panel_path`: the panel folder in
     use (`model.panel.use_panel`, set by the caller), named in the report."""
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -52,7 +72,8 @@ def estimate(out_dir: str | Path, upto: float = rule.BASELINE_ORIGIN, record_pat
     say("penalised ML: restricted model, then the full model from each start")
     full, restricted = rule.fit(upto, data=data, starts=starts)
     if profile:
-        say("profile-likelihood intervals of the restricted model's costs")
+        say("profile-likelihood intervals of every parameter of the full model and of the restricted model's costs")
+        full.intervals = rule.profile(full, data)
         restricted.intervals = rule.profile(restricted, data)
     rows = []
     for fit_, name in ((full, "full"), (restricted, "restricted")):
@@ -63,6 +84,15 @@ def estimate(out_dir: str | Path, upto: float = rule.BASELINE_ORIGIN, record_pat
         rows.append(t)
     table = pd.concat(rows, ignore_index=True)
     table["status"] = "estimated"
+    prior = [PRIOR_WIDTH * (rule.THETA_SD if p.startswith("theta.") else rule.BETA_SD) for p in table["parameter"]]
+    width = table["high"] - table["low"]
+    table["identified"] = [("" if pd.isna(w) else "by the record" if w < 0.5 * pw else "weakly: the prior shapes it")
+                           for w, pw in zip(width, prior, strict=True)]
+    boot = _bootstrap(upto, full)
+    table["boot_low"] = [boot.get(p, (float("nan"),) * 2)[0] if m == "full" else float("nan")
+                         for m, p in zip(table["model"], table["parameter"], strict=True)]
+    table["boot_high"] = [boot.get(p, (float("nan"),) * 2)[1] if m == "full" else float("nan")
+                          for m, p in zip(table["model"], table["parameter"], strict=True)]
     table.to_csv(out / "estimate.csv", index=False)
     cmd = command or f"python3 run.py estimate --upto {upto} --out {out}"
     md = ["# The states' decision rule, estimated on the dated record (in sample)", "",
@@ -81,11 +111,16 @@ def estimate(out_dir: str | Path, upto: float = rule.BASELINE_ORIGIN, record_pat
           "## Estimated", "",
           "theta: ln of the switching cost per kind and direction (cost = exp(theta), utility units at rationality 1); "
           "weights: standardised (the term divided by its scale over the training rows, PROTOCOL 4). Intervals: "
-          "profile likelihood, 95%, where computed; a side that reaches a bound is a bound.", "",
-          "| model | parameter | estimate | 95% interval |", "|---|---|---|---|"]
+          "profile likelihood, 95%, where computed; a side that reaches a bound is a bound. Identified by the record: "
+          "the profile interval is narrower than half the prior's 95% range (theta 11.8, weights 7.8); else the "
+          "penalty shapes it. Bootstrap: the 2.5-97.5% range of the 200 parametric-bootstrap refits of "
+          f"`{BOOTSTRAP.relative_to(BOOTSTRAP.parents[3])}` (only for the shipped fit at 2022.83: "
+          f"{'used' if boot else 'not this fit'}).", "",
+          "| model | parameter | estimate | 95% profile interval | identified | bootstrap 95% |", "|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         interval = "" if pd.isna(r["low"]) else f"[{r['low']:.2f}, {r['high']:.2f}]{' ' + r['note'] if r['note'] else ''}"
-        md.append(f"| {r['model']} | {r['parameter']} | {r['estimate']:.3f} | {interval} |")
+        bi = "" if pd.isna(r["boot_low"]) else f"[{r['boot_low']:.2f}, {r['boot_high']:.2f}]"
+        md.append(f"| {r['model']} | {r['parameter']} | {r['estimate']:.3f} | {interval} | {r['identified']} | {bi} |")
     md += ["", "## Documented judgements (not estimated)", "", "| parameter | value | why |", "|---|---|---|",
            *[f"| {a} | {b} | {c} |" for a, b, c in JUDGED], ""]
     (out / "estimate.md").write_text("\n".join(md), encoding="utf-8")
