@@ -223,4 +223,7 @@ def test_churn_by_kind_is_read_against_the_record(report):
     assert churn["summit_format"]["interval"] == pytest.approx([3.482, 13.214], abs=2e-3)
     for kind, v in churn.items():
         assert 0 <= v["expected"] <= res["churn_3y_record"][kind]["cells"]
+    for reading, changes in res["churn_3y_changes_by_kind"].items():  # a cell changed at the end changed at least once
+        ends = res["churn_3y_by_kind" if reading == "validated_scenario" else "churn_3y_by_kind_estimated_rule"]
+        assert all(changes[k] >= ends[k]["expected"] - 1e-9 for k in churn)
     assert set(res["secondary_log_scores"]) == {"blank_slate", "leave_one_out", "backcast_2017"}
