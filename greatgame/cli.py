@@ -412,7 +412,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                          "same on the 2022 pattern and the record to 2022, plus the trade elasticity on 2017-2022 "
                          "trade (for projections). Each: differential evolution on a fast stand-in, refined by "
                          "differential evolution on the simulated model, candidates checked by simulation. Writes "
-                         "calibrated.yaml, calibrated_2017.yaml and the near-best vectors.")
+                         "calibrated.yaml, calibrated_2017.yaml and the near-best vectors. The stand-in fit no "
+                         "longer sets the baseline, whose decision rule is the estimate of `estimate`.")
     cal.add_argument("--scenario", help="scenario to calibrate (default: the shipped baseline)")
     cal.add_argument("--backcast", help="backcast scenario (default: the shipped backcast_2017.yaml)")
     cal.add_argument("--out", help="scenario file to write (default: scenarios/calibrated.yaml in the checkout, "

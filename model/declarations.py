@@ -9,6 +9,7 @@ the one the declarations give (tests/test_declarations.py does the same). Defaul
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ def _range(spec: Num | Choice) -> str:
 
 def _drawn(key: str, spec: Num | Choice) -> str:
     """How the parameter's uncertainty is drawn (docs/ODD.md 5)."""
-    blocks = [b.name for b in JOINT if key in b.keys]
+    pattern = re.compile(re.sub(r"<[^>]+>", "[^.]+", re.escape(key)) + "$")  # a <code> stands for any code
+    blocks = [b.name for b in JOINT if any(pattern.match(k) for k in b.keys)]
     if blocks:
         return f"jointly: `{blocks[0]}` vector"
     if isinstance(spec, Num) and spec.spread is not None:

@@ -235,6 +235,10 @@ FORMAT = Fields({
 
 OBLIGATION_FITS = {"collective_defence": Fit(0.0, 4.0), "supranational": Fit(0.0, 4.0),
                    "binding_security": Fit(0.0, 2.0), "consultation": Fit(0.0, 0.5)}
+RULE_WEIGHT = ("estimated on the dated record (`python3 run.py estimate`, PROTOCOL 4); the sign as the record gives "
+               "it (model units: b / s, model/data/rule/bootstrap_2022.csv replicate -1)")
+"""Source of the decision rule's estimated weights (issue 17). Their `fit` bounds bound only the stand-in
+calibration's search (`greatgame calibrate`, ODD 9), which no longer sets the baseline."""
 
 
 RULE_FIT = ("penalised ML on the dated record (`python3 run.py estimate`; docs/validation/PROTOCOL.md 4): "
@@ -244,8 +248,15 @@ RULE_DRAW = ("estimated jointly with the rule's weights (PROTOCOL 4): draw the k
 
 
 def _estimated(lo: float, hi: float, unit: str, doc: str, fit: Fit, source: str = CALIBRATED) -> Num:
-    """A parameter fitted by the calibration within `fit` (drawn with the behaviour vector)."""
+    """A parameter with bounds `fit` for the stand-in calibration's search; `source` says where the baseline's
+    value comes from."""
     return Num(lo, hi, unit, doc, origin=ESTIMATED, source=source, fit=fit)
+
+
+def _rule(unit: str, doc: str, fit: Fit) -> Num:
+    """A weight of the decision rule estimated on the record (either sign: lower bound -100), drawn with the
+    estimate's bootstrap (`BEHAVIOUR`); `fit`: the stand-in calibration's search box only."""
+    return Num(-100, 100, unit, doc, origin=ESTIMATED, source=RULE_WEIGHT, fit=fit)
 
 
 def _judged(lo: float, hi: float, unit: str, doc: str, source: str, **more: Any) -> Num:
@@ -255,47 +266,50 @@ def _judged(lo: float, hi: float, unit: str, doc: str, source: str, **more: Any)
 
 PARAMETERS = Fields({
     "rationality": _estimated(0, 1e3, "1/utility", "logit rationality lambda: 0 random choice, large = best reply",
-                              Fit(2.0, 30.0), "calibrated (ODD 9); logit lambda of McKelvey & Palfrey 1995"),
+                              Fit(2.0, 30.0), "the scale of the estimated rule (1): the estimation fixes it so the "
+                              "weights are identified (PROTOCOL 4); logit lambda of McKelvey & Palfrey 1995"),
     "revision_rate": _judged(0, 1, "probability per step", "chance that a state reconsiders one format in a step",
                              "J: about once a year, the summit cycle"),
     "partial_benefit_share": _estimated(0, 1, "share 0-1", "share of a format's benefits that partial status brings",
-                                        Fit(0.05, 0.8)),
+                                        Fit(0.05, 0.8), "judgement, the value the estimation held fixed (the stand-in "
+                                        "calibration's, ODD 9; PROTOCOL 4)"),
     "partial_cost_share": _estimated(0, 1, "share 0-1", "share of a format's costs that partial status brings",
-                                     Fit(0.02, 0.8)),
-    "switching_cost_join": _estimated(0, 100, "utility per level x depth", "cost of moving one level up", Fit(0.0, 1.5),
-                                      "calibrated with the record's hazards (ODD 9)"),
-    "switching_cost_exit": _estimated(0, 100, "utility per level x depth", "cost of moving one level down",
-                                      Fit(0.0, 3.0), "calibrated with the record's hazards (ODD 9)"),
+                                     Fit(0.02, 0.8), "judgement, the value the estimation held fixed (the stand-in "
+                                     "calibration's, ODD 9; PROTOCOL 4)"),
+    "switching_cost_join": _estimated(0, 100, "utility per level x depth", "cost of moving one level up (not read "
+                                      "when switching_cost_kind is set, as in the baseline)", Fit(0.0, 1.5),
+                                      "the stand-in calibration's (ODD 9); not read by the baseline"),
+    "switching_cost_exit": _estimated(0, 100, "utility per level x depth", "cost of moving one level down (not read "
+                                      "when switching_cost_kind is set, as in the baseline)", Fit(0.0, 3.0),
+                                      "the stand-in calibration's (ODD 9); not read by the baseline"),
     "switching_cost_kind": MapOf(Fields({
         d: Num(0, 1e5, "utility per level moved (rationality 1)", f"cost of moving one level {way} in a format of "
                "this kind, no depth factor; when the group is set it replaces switching_cost_join/exit x depth "
                "(ODD eq. 4.2d)", origin=ESTIMATED, source=RULE_FIT, undrawable=RULE_DRAW)
         for d, way in (("join", "up"), ("exit", "down"))}),
-        "kind", "optional: switching costs by format kind and direction (the estimated rule's form, ODD eq. 4.2d); "
-        "absent = switching_cost_join/exit x depth"),
+        "kind", "optional: switching costs by format kind and direction (the estimated rule's form, ODD eq. 4.2d; "
+        "the baseline sets it); absent or null = switching_cost_join/exit x depth (the stand-in's form)"),
     "engagement_adjust_rate": _judged(0, 1, "share per step", "speed at which engagement moves to its status target",
                                       "J: half the gap closed each quarter"),
     "diplomacy_engagement_gain": _judged(0, 10, "engagement per (US$ bn/yr per US$ bn GDP)",
                                          "lift of engagement by the convenor's diplomatic spending", "J"),
     "weights": Fields({
-        "trade": _estimated(0, 100, "utility per unit trade/GDP", "weight of trade access", Fit(0.2, 8.0)),
-        "investment": _estimated(0, 100, "utility per unit (FDI+debt)/GDP", "weight of investment", Fit(0.2, 8.0)),
-        "security": _estimated(0, 100, "utility per unit threat", "weight of security guarantees", Fit(0.1, 5.0)),
-        "energy_transport": _estimated(0, 100, "utility per unit route share", "weight of energy and corridors",
-                                       Fit(0.1, 5.0)),
-        "migration": _estimated(0, 100, "utility per unit remittances/GDP", "weight of labour-migration access",
-                                Fit(0.2, 8.0)),
-        "regional": _estimated(0, 100, "utility per unit", "weight of intra-regional cooperation not tied to a power",
-                               Fit(0.0, 2.0)),
-        "friction": _estimated(0, 100, "utility per unit rival dependence", "weight of friction with rival powers",
-                               Fit(0.0, 3.0)),
+        "trade": _rule("utility per unit trade/GDP", "weight of trade access", Fit(0.2, 8.0)),
+        "investment": _estimated(0, 100, "utility per unit (FDI+debt)/GDP", "weight of investment", Fit(0.2, 8.0),
+                                 "judgement, the value the estimation held fixed (PROTOCOL 9b: the panel has no "
+                                 "investment by investor; ODD 9)"),
+        "security": _rule("utility per unit threat", "weight of security guarantees", Fit(0.1, 5.0)),
+        "energy_transport": _rule("utility per unit route share", "weight of energy and corridors", Fit(0.1, 5.0)),
+        "migration": _rule("utility per unit remittances/GDP", "weight of labour-migration access", Fit(0.2, 8.0)),
+        "regional": _rule("utility per unit", "weight of intra-regional cooperation not tied to a power",
+                          Fit(0.0, 2.0)),
+        "friction": _rule("utility per unit rival dependence", "weight of friction with rival powers", Fit(0.0, 3.0)),
         "sanctions": _judged(0, 100, "utility per unit exposure", "weight of sanctions exposure",
                              "J: the unit of the cost side"),
-        "hedging": _estimated(0, 100, "utility per unit excess influence share", "weight of over-dependence cost",
-                              Fit(0.0, 3.0)),
+        "hedging": _rule("utility per unit excess influence share", "weight of over-dependence cost", Fit(0.0, 3.0)),
     }),
-    "obligation_cost": Fields({k: _estimated(0, 100, "utility per unit obligation", f"sovereignty cost of a {k} "
-                                             "obligation", OBLIGATION_FITS[k]) for k in OBLIGATION}, stack=True),
+    "obligation_cost": Fields({k: _rule("utility per unit obligation", f"sovereignty cost of a {k} obligation",
+                                        OBLIGATION_FITS[k]) for k in OBLIGATION}, stack=True),
     "doctrine_penalty": MapOf(Fields({k: _judged(0, 1000, "utility per unit obligation", f"extra sovereignty cost of "
                                                  f"a {k} obligation under the doctrine", "J: the doctrine's founding "
                                                  "text (1995 neutrality law, 2012 Concept); 10 = prohibitive against "
@@ -403,19 +417,30 @@ INFLUENCE = Fields({
                                origin=JUDGEMENT, source="the brief: GDP"),
 })
 
+RULE_KEYS = tuple(f"parameters.{k}" for k in (
+    "weights.trade", "weights.security", "weights.energy_transport", "weights.migration", "weights.regional",
+    "weights.friction", "weights.hedging", "obligation_cost.collective_defence", "obligation_cost.supranational",
+    "obligation_cost.binding_security", "obligation_cost.consultation"))
+"""The decision rule's estimated weights (experiments/fit/rule.py WEIGHTS), as scenario keys."""
 BEHAVIOUR = Joint(
     "behaviour",
-    keys=("parameters.weights.trade", "parameters.weights.investment", "parameters.weights.security",
-          "parameters.weights.energy_transport", "parameters.weights.migration", "parameters.weights.regional",
-          "parameters.weights.friction", "parameters.weights.hedging", "parameters.obligation_cost.collective_defence",
-          "parameters.obligation_cost.supranational", "parameters.obligation_cost.binding_security",
-          "parameters.obligation_cost.consultation", "parameters.partial_benefit_share",
-          "parameters.partial_cost_share", "parameters.switching_cost_join", "parameters.switching_cost_exit",
-          "parameters.rationality", "parameters.trade.partner_growth_elasticity"),
+    keys=RULE_KEYS + tuple(f"parameters.switching_cost_kind.{k}.{d}" for k in KIND for d in ("join", "exit")),
     file="uncertainty.behaviour.file",
-    doc="the estimated parameters, fitted together: a run draws one whole vector (ODD 5)",
-    source="the calibration's near-best set (`greatgame calibrate` writes scenarios/calibrated_near_best.csv)")
+    doc="the decision rule estimated on the dated record, drawn whole: a run takes one replicate of the estimate's "
+        "parametric bootstrap (ODD 5; PROTOCOL 4). The rationality (the scale, 1), the partial shares, the investment "
+        "weight and the trade elasticity are not drawn",
+    source="`python -m greatgame.experiments.fit.bootstrap --draws` writes scenarios/rule_draws_2022.csv from "
+           "model/data/rule/bootstrap_2022.csv (replicates 0-199)")
 JOINT = (BEHAVIOUR,)  # every block of parameters drawn whole
+STANDIN_FIT = ("parameters.weights.trade", "parameters.weights.investment", "parameters.weights.security",
+               "parameters.weights.energy_transport", "parameters.weights.migration", "parameters.weights.regional",
+               "parameters.weights.friction", "parameters.weights.hedging",
+               "parameters.obligation_cost.collective_defence", "parameters.obligation_cost.supranational",
+               "parameters.obligation_cost.binding_security", "parameters.obligation_cost.consultation",
+               "parameters.partial_benefit_share", "parameters.partial_cost_share", "parameters.switching_cost_join",
+               "parameters.switching_cost_exit", "parameters.rationality", "parameters.trade.partner_growth_elasticity")
+"""What the stand-in calibration (`greatgame calibrate`, ODD 9) fits, in the order of its vectors and of its
+near-best files' columns (scenarios/calibrated_near_best.csv); each key declares its `fit` bounds."""
 
 SCENARIO = Fields({
     "name": Text("scenario name (used in titles and file names)"),
@@ -512,7 +537,7 @@ def check_value(spec: Any, value: Any, path: str, file: str | None) -> Any:
                                     "unknown key" + did_you_mean(str(key), list(spec.fields)))
         for key, sub in spec.fields.items():
             sub_path = f"{path}.{key}" if path else key
-            if key not in value:
+            if key not in value or (value[key] is None and key in spec.optional):  # null: unset an inherited key
                 if key in spec.optional:
                     continue
                 raise ScenarioError(file, sub_path, "missing key (extend scenarios/baseline.yaml to inherit it)")
@@ -617,14 +642,13 @@ def parameter_specs() -> list[tuple[str, Num | Choice]]:
 
 
 def fit_parameters(stage: str) -> tuple[tuple[str, float, float], ...]:
-    """(key, lower, upper) of every parameter the fit `stage` moves, in the order of the joint block that holds
-    it (the order of the fit's vectors and of the near-best file's columns)."""
+    """(key, lower, upper) of every parameter the stand-in calibration's fit `stage` moves, in `STANDIN_FIT` order
+    (the order of the fit's vectors and of the near-best file's columns)."""
     out = []
-    for block in JOINT:
-        for key in block.keys:
-            fit = spec_at(key).fit
-            if fit is not None and fit.stage == stage:
-                out.append((key, fit.lo, fit.hi))
+    for key in STANDIN_FIT:
+        fit = spec_at(key).fit
+        if fit is not None and fit.stage == stage:
+            out.append((key, fit.lo, fit.hi))
     return tuple(out)
 
 

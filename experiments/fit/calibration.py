@@ -5,6 +5,11 @@ The alignment pattern and the record's exit and join hazards are fitted first on
 model, each run carrying its own parameter vector. The trade elasticity is fitted on the 2017-2022 backcast by
 simulation (2022 fit only). All fits use scipy.optimize.differential_evolution (bounded, seeded). Every parameter
 fitted here is shared by all states: nothing is per state and format.
+
+This stand-in calibration no longer sets the baseline: the shipped decision rule is the one estimated on the dated
+record (`python3 run.py estimate`, experiments/fit/rule.py; issue 17). It fits its own form (the depth-scaled
+switching costs, `standin_form`) and writes its own scenario files (calibrated.yaml, calibrated_2017.yaml), each
+drawing from its own near-best set; the validation's secondary readings still use it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ HAZARD_WEIGHT = 1.0  # judgement: a hazard off by a factor e costs as much as on
 # (model/schema.py: `fit` bounds, in the order of the behaviour block's columns)
 CHOICE_PARAMETERS: tuple[tuple[str, float, float], ...] = fit_parameters("alignment")
 TRADE_PARAMETERS: tuple[tuple[str, float, float], ...] = fit_parameters("trade")
+
+
+def standin_form(scenario: Scenario) -> Scenario:
+    """The scenario in the form this calibration fits: switching costs switching_cost_join/exit x depth (ODD eq.
+    4.2d), the kind costs of the estimated rule (`switching_cost_kind`) unset."""
+    if "switching_cost_kind" not in scenario.p:
+        return scenario
+    return scenario.with_overrides({"parameters.switching_cost_kind": None})
 
 
 def fixed(scenario: Scenario) -> Scenario:
@@ -373,7 +386,9 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     import pandas as pd
 
     t0 = time.perf_counter()
-    base, backcast_scenario = fixed(base), fixed(backcast_scenario)  # calibration runs with fixed parameters
+    # calibration runs with fixed parameters, in its own form (the depth-scaled switching costs)
+    base, backcast_scenario = standin_form(fixed(base)), standin_form(fixed(backcast_scenario))
+    standin = {"parameters.switching_cost_kind": None}  # written: a file extending the baseline unsets its kind costs
 
     def say(msg: str) -> None:
         if progress:
@@ -388,7 +403,8 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     pd.DataFrame(fit17.near_best(tolerance_cells=1, limit=32, seed=seed), columns=fit17.keys).to_csv(near17, index=False)
     # runs of the backcast that draw their behaviour draw it from the 2017 fit's own near-best set (not the 2022
     # one, which has seen 2017-2022 and carries the 2022 trade elasticity)
-    write_calibrated(out17, "baseline.yaml", "calibrated_2017", {**choice17, "uncertainty.behaviour.file": near17.name}, {
+    write_calibrated(out17, "baseline.yaml", "calibrated_2017", {**choice17, **standin,
+                                                                 "uncertainty.behaviour.file": near17.name}, {
         "blank_slate_cells_matched_2017": sim17.matched, "seed": seed, "data": "2017 pattern, record to 2017-07"})
     say("2022 fit: alignment on the 2022 pattern and the record to 2022")
     fit, choice, sim = fit_choice(base, seed, maxiter, popsize, candidates, runs, say)
@@ -397,11 +413,13 @@ def calibrate(base: Scenario, backcast_scenario: Scenario, out: Path, seed: int 
     values = {**choice, **trade}
     stats = {"blank_slate_cells_matched_simulated": sim.matched, "surrogate_cells": fit.surrogate_cells,
              "evaluations": len(fit.history), "seed": seed, **{k: round(v, 4) for k, v in err.items()}}
-    write_calibrated(out, "baseline.yaml", "calibrated", values, stats)
+    near_path = out.with_name(out.stem + "_near_best.csv")
+    # runs of the calibrated scenario draw from its own near-best set, not the baseline's estimated rule
+    write_calibrated(out, "baseline.yaml", "calibrated", {**values, **standin,
+                                                          "uncertainty.behaviour.file": near_path.name}, stats)
     table = pd.DataFrame(fit.near_best(tolerance_cells=1, limit=32, seed=seed), columns=fit.keys)
     for k, v in trade.items():
         table[k] = v
-    near_path = out.with_name(out.stem + "_near_best.csv")
     table.to_csv(near_path, index=False)
     say(f"wrote {out}, {out17}, {near_path} ({len(table)} near-best vectors) and {near17}")
     return Calibration(values, choice17, stats, out, out17, near_path, near17)
