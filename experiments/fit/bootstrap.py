@@ -11,6 +11,12 @@ e^theta with the model's kind names, `weights.<k>` / `obligation_cost.<k>` = b /
 the file are kept, a file from another origin or seed is refused).
 
     python -m greatgame.experiments.fit.bootstrap --upto 2022.83 --reps 200 --seed 17 --out model/data/rule/bootstrap_2022.csv
+
+`--draws FILE` (with `--out` naming an existing bootstrap file) writes instead the behaviour file that runs with
+parameter uncertainty draw the rule from (`draws_file`; model/schema.py BEHAVIOUR, ODD 5):
+
+    python -m greatgame.experiments.fit.bootstrap --out model/data/rule/bootstrap_2022.csv --draws scenarios/rule_draws_2022.csv
+    python -m greatgame.experiments.fit.bootstrap --out model/data/rule/bootstrap_2017.csv --draws scenarios/rule_draws_2017.csv
 """
 
 from __future__ import annotations
@@ -80,6 +86,23 @@ def bootstrap(out: str | Path, upto: float = rule.BASELINE_ORIGIN, reps: int = 2
     return table
 
 
+def draws_file(bootstrap_csv: str | Path, out: str | Path) -> pd.DataFrame:
+    """The behaviour file of the estimated rule: one row per bootstrap replicate (>= 0, in replicate order), the
+    columns the scenario keys of the joint block `schema.BEHAVIOUR` (`parameters.<key>`), each the replicate's
+    `model.<key>` (the model's units). Refuses a bootstrap file that lacks a column or has no replicate."""
+    from greatgame.model.schema import BEHAVIOUR
+
+    table = pd.read_csv(bootstrap_csv)
+    cols = {key: "model." + key.removeprefix("parameters.") for key in BEHAVIOUR.keys}
+    missing = sorted(set(cols.values()) - set(table.columns))
+    reps = table[table["replicate"] >= 0].sort_values("replicate")
+    if missing or reps.empty:
+        raise SystemExit(f"{bootstrap_csv}: " + (f"no column {', '.join(missing)}" if missing else "no replicate"))
+    draws = pd.DataFrame({key: reps[col].to_numpy() for key, col in cols.items()})
+    draws.to_csv(out, index=False, float_format="%.6g")
+    return draws
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -88,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long (resume by running again)")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--draws", help="write the behaviour file of the bootstrap in --out to this path (no fitting)")
     args = ap.parse_args(argv)
+    if args.draws:
+        d = draws_file(args.out, args.draws)
+        print(f"{len(d)} draws of {len(d.columns)} parameters in {args.draws}")
+        return 0
     t = bootstrap(args.out, args.upto, args.reps, args.seed, args.minutes)
     n = int((t["replicate"] >= 0).sum())
     print(f"{n} of {args.reps} replicates in {args.out}")
