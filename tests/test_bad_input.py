@@ -10,6 +10,7 @@ from greatgame.cli import main
 from .conftest import ROOT, SCENARIOS
 
 BASE = str(SCENARIOS / "baseline.yaml")
+STANDIN = str(SCENARIOS / "calibrated.yaml")  # the stand-in calibration's form: switching_cost_kind unset (null)
 THREE = str(SCENARIOS / "three_powers.yaml")
 
 CASES = {
@@ -50,7 +51,8 @@ CASES = {
                       ["formats.OTS.club", "must be text"]),
     "obligation_unknown": (f"extends: {BASE}\nformats:\n  EAEU:\n    obligations:\n      supranationl: 1\n",
                            ["formats.EAEU.obligations.supranationl", "did you mean 'supranational'"]),
-    "obligation_cost_negative": (f"extends: {BASE}\nparameters:\n  obligation_cost:\n    consultation: -0.1\n",
+    # the estimated rule's weights may be negative (the record's sign), down to -100
+    "obligation_cost_negative": (f"extends: {BASE}\nparameters:\n  obligation_cost:\n    consultation: -100.5\n",
                                  ["parameters.obligation_cost.consultation", "out of range"]),
     "doctrine_penalty_unknown_doctrine": (f"extends: {BASE}\nparameters:\n  doctrine_penalty:\n    isolationist:\n"
                                           "      {collective_defence: 1, supranational: 1, binding_security: 1, "
@@ -81,8 +83,9 @@ CASES = {
                                 "    instrument_shares: {investment: 0.5, security: 0.2, diplomacy: 0.3}\n",
                                 ["powers.TUR.instrument_shares.accession", "missing key"]),
     "fundamentals_unknown": (f"extends: {BASE}\nfundamentals: frozen\n", ["fundamentals", "must be one of"]),
-    # switching costs by format kind (optional group, ODD eq. 4.2d kind form)
-    "switching_cost_kind_missing_kind": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+    # switching costs by format kind (optional group, ODD eq. 4.2d kind form; the baseline sets it, so a partial
+    # group is checked on a parent that leaves it unset)
+    "switching_cost_kind_missing_kind": (f"extends: {STANDIN}\nparameters:\n  switching_cost_kind:\n"
                                          "    security_alliance: {join: 1, exit: 2}\n    economic_union: {join: 1, exit: 2}\n"
                                          "    regional_organisation: {join: 1, exit: 2}\n",
                                          ["parameters.switching_cost_kind.dialogue_platform", "missing",
@@ -90,7 +93,7 @@ CASES = {
     "switching_cost_kind_unknown_kind": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
                                          "    summit_format: {join: 1, exit: 2}\n",
                                          ["parameters.switching_cost_kind.summit_format", "unknown format kind"]),
-    "switching_cost_kind_no_exit": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"
+    "switching_cost_kind_no_exit": (f"extends: {STANDIN}\nparameters:\n  switching_cost_kind:\n"
                                     "    economic_union: {join: 1}\n",
                                     ["parameters.switching_cost_kind.economic_union.exit", "missing key"]),
     "switching_cost_kind_negative": (f"extends: {BASE}\nparameters:\n  switching_cost_kind:\n"

@@ -20,6 +20,7 @@ from greatgame.model.schema import (
     JOINT,
     ORIGINS,
     PARAMETERS,
+    STANDIN_FIT,
     Choice,
     Fields,
     Num,
@@ -84,14 +85,47 @@ def test_baseline_holds_every_declared_parameter_inside_its_bounds():
                 assert value in spec.options, key
                 continue
             assert spec.lo <= value <= spec.hi, key
-            if spec.fit is not None:
+            # the estimated rule (issue 17) sets the drawn weights and the scale, which the stand-in calibration's
+            # search box does not bound; a value the stand-in fit set (partial shares, trade elasticity, ...) lies
+            # inside its box
+            if spec.fit is not None and key not in BEHAVIOUR.keys and key != "parameters.rationality":
                 assert spec.fit.lo <= value <= spec.fit.hi, f"{key}: baseline {value} outside its fit bounds"
+
+
+def test_baseline_carries_the_estimated_rule_and_draws_its_bootstrap():
+    """The baseline's rule is replicate -1 of the 2022 bootstrap file (6 significant digits) at rationality 1, and
+    its behaviour file is that bootstrap's replicates 0-199, column for column."""
+    import pandas as pd
+
+    raw = baseline_raw()
+    boot = pd.read_csv(Path(__file__).resolve().parents[1] / "model" / "data" / "rule" / "bootstrap_2022.csv")
+    estimate = boot[boot["replicate"] == -1].iloc[0]
+    assert raw["parameters"]["rationality"] == 1.0
+    for key in BEHAVIOUR.keys:
+        assert math.isclose(keypaths.get(raw, key), estimate["model." + key.removeprefix("parameters.")],
+                            rel_tol=5e-6), key
+        assert spec_at(key).origin == "estimated" and spec_at(key).spread is None, key
+    assert raw["uncertainty"]["behaviour"]["file"].endswith("rule_draws_2022.csv")
+    draws = pd.read_csv(SCENARIOS / "rule_draws_2022.csv")
+    reps = boot[boot["replicate"] >= 0].sort_values("replicate")
+    assert tuple(draws.columns) == BEHAVIOUR.keys and len(draws) == len(reps) == 200
+    for key in BEHAVIOUR.keys:
+        np.testing.assert_allclose(draws[key], reps["model." + key.removeprefix("parameters.")], rtol=5e-6)
 
 
 def test_estimated_parameters_are_fitted_and_drawn_jointly():
     estimated = {k for k, s in parameter_specs() if s.origin == "estimated"}
     fitted = {k for k, s in parameter_specs() if isinstance(s, Num) and s.fit is not None}
-    assert fitted == set(BEHAVIOUR.keys) and fitted <= estimated
+    assert fitted <= estimated
+    # the decision rule's weights (estimated on the record, either sign) are drawn whole with the kind costs; the
+    # stand-in calibration still searches them (its fit bounds)
+    weights = {k for k, s in parameter_specs() if isinstance(s, Num) and "run.py estimate" in s.source
+               and not k.startswith("parameters.switching_cost_kind.")}
+    kind_costs = {k for k in BEHAVIOUR.keys if k.startswith("parameters.switching_cost_kind.")}
+    assert weights == set(BEHAVIOUR.keys) - kind_costs and weights <= fitted and len(weights) == 11
+    assert set(STANDIN_FIT) == fitted  # every fit bound belongs to the stand-in calibration's vector
+    assert all(spec_at(k).lo < 0 for k in weights)
+    assert len(kind_costs) == 8
     # the decision rule's estimate (`run.py estimate`, PROTOCOL 4): the optional switching costs by kind, set as run
     # values from the estimate (never an independent range)
     rule = {k for k in estimated if k.startswith("parameters.switching_cost_kind.")}
@@ -108,10 +142,13 @@ def test_estimated_parameters_are_fitted_and_drawn_jointly():
     assert estimated - fitted - rule == {"parameters.security.arms_depreciation_per_year",
                                   "parameters.migration.host_income_elasticity"}
     assert [k for block in JOINT for k in block.keys] == list(BEHAVIOUR.keys)
-    for key in BEHAVIOUR.keys:
-        assert spec_at(key).spread is None and not spec_at(key).undrawable
-    with open(SCENARIOS / "calibrated_near_best.csv", newline="") as fh:
-        assert tuple(next(csv.reader(fh))) == BEHAVIOUR.keys
+    for key in BEHAVIOUR.keys:  # the kind costs are undrawable as an independent range only
+        assert spec_at(key).spread is None and bool(spec_at(key).undrawable) == (key in kind_costs)
+    for name in ("rule_draws_2022.csv", "rule_draws_2017.csv"):
+        with open(SCENARIOS / name, newline="") as fh:
+            assert tuple(next(csv.reader(fh))) == BEHAVIOUR.keys, name
+    with open(SCENARIOS / "calibrated_near_best.csv", newline="") as fh:  # the stand-in calibration's own set
+        assert next(csv.reader(fh)) == [k for k, _, _ in fit_parameters("alignment") + fit_parameters("trade")]
     with open(SCENARIOS / "calibrated_2017_near_best.csv", newline="") as fh:
         assert next(csv.reader(fh)) == [k for k, _, _ in fit_parameters("alignment")]
     assert [k for k, _, _ in fit_parameters("trade")] == ["parameters.trade.partner_growth_elasticity"]
@@ -177,8 +214,18 @@ def test_typed_views_mirror_the_declarations():
     assert p.obligation_cost[0, 0] == raw["parameters"]["obligation_cost"]["collective_defence"]
     assert p.doctrine_penalty.shape == (3, 3, 4) and p.doctrine_penalty[0, 1].tolist() == [10.0, 10.0, 10.0, 0.0]
     assert p.weights.benefit.shape == (3, 6)
-    # the optional group by format kind (absent in the baseline): (R, KIND, 2) join/exit, NaN where not set
-    assert p.switching_cost_kind.shape == (3, 4, 2) and np.isnan(p.switching_cost_kind).all()
+    # the optional group by format kind (the baseline's estimated rule): (R, KIND, 2) join/exit in KIND order
+    kinds = raw["parameters"]["switching_cost_kind"]
+    assert p.switching_cost_kind.shape == (3, 4, 2)
+    assert p.switching_cost_kind[0].tolist() == [[kinds[k]["join"], kinds[k]["exit"]] for k in
+                                                 ("security_alliance", "economic_union", "regional_organisation",
+                                                  "dialogue_platform")]
+    # unset (null, the stand-in calibration's form): NaN everywhere
+    from greatgame.model.scenario import load_scenario
+
+    standin = load_scenario(SCENARIOS / "calibrated.yaml").raw
+    assert "switching_cost_kind" not in standin["parameters"]
+    assert np.isnan(Parameters.from_values(RunValues(standin, 2)).switching_cost_kind).all()
 
 
 def test_keypaths_read_write_flatten_nest():

@@ -24,8 +24,9 @@ MODEL_KIND = {"security_alliance": "security_alliance", "economic_union": "econo
 
 
 def kind_scenario(costs: dict = COSTS, **more):
+    """The baseline with the kind costs `costs`, not drawn (the baseline draws its rule's costs jointly)."""
     return load_scenario({"extends": str(BASELINE), "parameters": {"switching_cost_kind": copy.deepcopy(costs)},
-                          **more})
+                          "uncertainty": "fixed", **more})
 
 
 def test_kind_table_is_the_kind_cost_per_level_moved_without_depth() -> None:
@@ -43,7 +44,10 @@ def test_kind_table_is_the_kind_cost_per_level_moved_without_depth() -> None:
 
 
 def test_absent_group_keeps_the_depth_scaled_table() -> None:
-    m = GreatGameModel(runs=2, steps=1)
+    # the baseline sets the group; `null` in a scenario extending it unsets it (the stand-in calibration's form)
+    # (with its own uncertainty section: the baseline's draws set kind costs, refused on a scenario without them)
+    sc = load_scenario({"extends": str(BASELINE), "parameters": {"switching_cost_kind": None}, "uncertainty": "fixed"})
+    m = GreatGameModel(sc, runs=2, steps=1)
     assert "switching_cost_kind" not in m.spec.raw["parameters"]
     assert np.isnan(m.p.switching_cost_kind).all()
     sw = m.derived.switching

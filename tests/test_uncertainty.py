@@ -17,14 +17,17 @@ def test_runs_draw_different_judgement_weights_within_their_ranges(baseline):
                   ("trade", "investment", "security", "institutions", "energy_transport", "migration"))
     np.testing.assert_allclose(weights, 1.0)  # drawn channel weights are renormalised
     rows = m.drawn["uncertainty.behaviour_row"].astype(int)
-    table = pd.read_csv(SCENARIOS / "calibrated_near_best.csv")
-    np.testing.assert_allclose(m.values.get("parameters.rationality"), table["parameters.rationality"].to_numpy()[rows])
+    table = pd.read_csv(SCENARIOS / "rule_draws_2022.csv")  # the estimated rule's bootstrap (ODD 5)
+    np.testing.assert_allclose(m.values.get("parameters.weights.hedging"), table["parameters.weights.hedging"].to_numpy()[rows])
+    kind = m.p.switching_cost_kind[:, 1, 1]  # economic_union exit, drawn as a run value
+    np.testing.assert_allclose(kind, table["parameters.switching_cost_kind.economic_union.exit"].to_numpy()[rows])
+    assert (m.values.get("parameters.rationality") == 1.0).all()  # the scale is not drawn
 
 
 def test_behavioural_vectors_are_drawn_whole(baseline):
-    """The near-best vectors are joint: a run takes every column of one row, never a mix of rows."""
+    """The bootstrap's replicates are joint: a run takes every column of one row, never a mix of rows."""
     m = GreatGameModel(baseline, runs=40, steps=1)
-    table = pd.read_csv(SCENARIOS / "calibrated_near_best.csv")
+    table = pd.read_csv(SCENARIOS / "rule_draws_2022.csv")
     rows = m.drawn["uncertainty.behaviour_row"].astype(int)
     for key in table.columns:
         np.testing.assert_allclose(m.values.get(key), table[key].to_numpy()[rows])

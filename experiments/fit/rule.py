@@ -28,7 +28,9 @@ terms that vary with covariates: weight_k = b_k / s_k, s_k the standard deviatio
 the term's contribution to the member value at unit weight (the root mean square where it is constant: every format
 carries consultation 1). Fixed: rationality 1, revision rate 0.25, weights.investment (PROTOCOL 9b), weights.sanctions
 1 (the unit of the cost side, a judgement), the partial shares and the doctrine penalties (the v2 values: judgements),
-everything else the baseline's. Penalty: b ~ N(0, 2^2), theta ~ N(0, 3^2); bounds |b| <= 20, |theta| <= 10.
+everything else the baseline's. The baseline carries this estimate (scenarios/baseline.yaml): its values of the free
+parameters are replaced by each vector's, so they never enter the fit; changing a fixed value there changes it.
+Penalty: b ~ N(0, 2^2), theta ~ N(0, 3^2); bounds |b| <= 20, |theta| <= 10.
 The restricted model (PROTOCOL 7a) zeroes every utility term (the free weights, weights.sanctions and the doctrine
 penalties), so every level value is 0 and only the eight costs act: persistence with base rates by kind.
 
