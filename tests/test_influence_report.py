@@ -48,7 +48,7 @@ def test_influence_command_writes_the_report(tmp_path, capsys):
 
     scen = tmp_path / "scenarios"
     scen.mkdir()
-    for name in ("baseline.yaml", "calibrated_near_best.csv", "sanctions_tighten.yaml"):
+    for name in ("baseline.yaml", "rule_draws_2022.csv", "sanctions_tighten.yaml"):
         (scen / name).write_bytes((SCENARIOS / name).read_bytes())
     from greatgame.experiments.analysis.influence_report import influence_report
 

@@ -63,8 +63,10 @@ def test_trade_without_noise_follows_its_trend():
 
 
 def test_marginal_value_a_second_format_adds_less_of_the_same_channel(baseline):
-    """CIS and EAEU both channel migration: the CIS adds less to a state already in the EAEU (ODD 4.2b)."""
-    m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1)
+    """CIS and EAEU both channel migration: the CIS adds less to a state already in the EAEU (ODD 4.2b). The
+    migration channel alone at unit weight (the estimated rule's weight is negative: the record's sign)."""
+    weights = {f"parameters.weights.{b}": np.array([1.0 if b == "migration" else 0.0]) for b in BENEFIT}
+    m = GreatGameModel(baseline.with_overrides({"initial_status": "blank"}), runs=1, run_values=weights)
     s, cis, eaeu = m.states.index("TJK"), m.formats.index("CIS"), m.formats.index("EAEU")
     m.perceive()
     alone = m.now.benefit[0, s, cis]
