@@ -118,3 +118,13 @@ def test_secondary_readings_are_scored_against_persistence_in_the_model_s_terms(
     sec2.start = observed.copy()
     stayed = oos.secondary_scores(sec2, est, est)["backcast_2017"]["log_score_sum_benchmark"]
     assert stayed > moved
+
+
+def test_five_year_model_starts_from_the_origin_s_situation(origin2005: tuple) -> None:
+    """The 5-year runs start with the sanctions and threat of the origin (PROTOCOL 5 as the estimation reads them),
+    not the 2022 baseline's (a bug found in review, PROTOCOL 10 item 2)."""
+    f, _, _ = origin2005
+    m, _ = oos.origin_model(f, load_record(), runs=2)
+    assert (m.state.sanctions[:, m.powers.index("RUS")] == 0.0).all()
+    assert (m.values.get("parameters.secondary_sanctions") == 0.0).all()
+    assert (m.values.get("parameters.threat_level") == 0.2).all()

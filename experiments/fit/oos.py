@@ -281,6 +281,10 @@ def origin_model(fit_: OriginFit, rec: Record, runs: int = RUNS_5Y, seed: int = 
     cells, status, exists = _five_year_cells(rec, origin)
     elig = rule.eligibility(rec.upto(float(origin)), CA_STATES)
     raw = rule.estimation_raw(origin, elig, CA_STATES, arms_delta=fit_.data.arms_delta)
+    # the situation at the origin (PROTOCOL 5's imposed events as the estimation reads them), not the 2022 baseline's
+    raw["powers"]["RUS"]["sanctions"] = rule._at(rule.RUS_SANCTIONS, float(origin))
+    raw["parameters"]["secondary_sanctions"] = rule._at(rule.SECONDARY, float(origin))
+    raw["parameters"]["threat_level"] = rule._at(rule.THREAT, float(origin))
     q = cell_quarters(rec.upto(float(origin) + QUARTER))
     for f in rule.FORMATS:
         raw["formats"][f]["active"] = f in exists

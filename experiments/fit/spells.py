@@ -302,13 +302,16 @@ def exposure(record: Record, upto: float | None = None) -> pd.DataFrame:
     return (sp.assign(cell_years=years).groupby(["state", "kind"], as_index=False)["cell_years"].sum())
 
 
-def event_counts(record: Record, upto: float | None = None, attendance: bool = False) -> pd.DataFrame:
-    """Choice changes by state and kind (record.md's kind rule, `choice_events`), as columns up, down, same
-    (same-level status changes) and changes (their sum), with the exposure `cell_years` (`exposure`) of that state
-    in that kind; one row per (state, kind) with exposure or changes. attendance=True adds the summit attendance
-    transitions (`summit_years`: each scored year one cell-year, each level change an up or down) to the
-    summit_format rows."""
+def event_counts(record: Record, upto: float | None = None, attendance: bool = False,
+                 scored_kind: bool = False) -> pd.DataFrame:
+    """Choice changes by state and kind (record.md's kind rule, `choice_events`; `scored_kind`: PROTOCOL 9b's, the
+    kind of the period the change's quarter starts in), as columns up, down, same (same-level status changes) and
+    changes (their sum), with the exposure `cell_years` (`exposure`) of that state in that kind; one row per
+    (state, kind) with exposure or changes. attendance=True adds the summit attendance transitions (`summit_years`:
+    each scored year one cell-year, each level change an up or down) to the summit_format rows."""
     ev = choice_events(record, upto)
+    if scored_kind and not ev.empty:
+        ev = ev.assign(kind=ev["kind_scored"])
     counts = (ev.groupby(["state", "kind", "direction"]).size().unstack("direction", fill_value=0)
               .reindex(columns=["up", "down", "same"], fill_value=0).reset_index())
     exp = exposure(record, upto)
@@ -422,13 +425,14 @@ def record_churn_3y(record: Record, upto: float = BASELINE_START, scenario: str 
                     level: float = 0.90) -> dict[str, dict]:
     """Per kind, the record's rate of level changes and the `level` interval of the expected number of the
     baseline's cells of that kind whose status changes in 13 quarters (issue 17 `churn_3y_by_kind`). Changes: the
-    choice changes up or down (a same-level change is not a change of the model's status), by record.md's kind
-    rule, to `upto`; for summit_format, the attendance transitions of the five only (PROTOCOL 9b: the cells the
+    choice changes up or down (a same-level change is not a change of the model's status), by PROTOCOL 9b's kind
+    rule (the kind of the period the change's quarter starts in; record.md's rule until session 7, PROTOCOL 10), to
+    `upto`; for summit_format, the attendance transitions of the five only (PROTOCOL 9b: the cells the
     baseline's dialogue platforms stand for; the GUAM forum spells are another institution and are left out). Time
     at risk: number of cells x 13/4 years."""
     cols = ["up", "down", "same", "cell_years"]
-    spells_only = event_counts(record, upto).groupby("kind")[cols].sum()
-    counts = event_counts(record, upto, attendance=True).groupby("kind")[cols].sum()
+    spells_only = event_counts(record, upto, scored_kind=True).groupby("kind")[cols].sum()
+    counts = event_counts(record, upto, attendance=True, scored_kind=True).groupby("kind")[cols].sum()
     if "summit_format" in counts.index:  # attendance rows alone: everything minus the spell-based summit rows
         forum = spells_only.loc["summit_format"] if "summit_format" in spells_only.index else 0
         counts.loc["summit_format"] = counts.loc["summit_format"] - forum
