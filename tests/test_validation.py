@@ -44,34 +44,42 @@ def test_null_rule_score_is_the_documented_one(report):
 
 
 def test_blank_slate_score_is_pinned(report):
-    # achieved 20/25 with the v3 refit (v2 fit: 21; target 24, floor null + 3 = 24: NOT reached; see docs/validation)
-    assert report[1]["blank_slate_cells_matched"] >= 20
-    assert report[1]["blank_slate_long_run_cells_matched"] >= 20  # run for 400 quarters: still 20/25 (v2: 21)
-    assert report[1]["blank_slate_settled"] and report[1]["blank_slate_long_run_settled"]
+    # The baseline carries the rule estimated on the record (issue 17): from a blank slate it reaches 10/25 cells
+    # in 120 quarters and 16/25 in 400, settled in neither (its switching costs make moves from `none` rare: it was
+    # estimated on transitions between observed statuses, not on levels). The stand-in calibration reached 20/25,
+    # settled (v2: 21); target 24, floor null + 3 = 24: NOT reached by either.
+    assert report[1]["blank_slate_cells_matched"] >= 10
+    assert report[1]["blank_slate_long_run_cells_matched"] >= 16
+    assert report[1]["blank_slate_long_run_cells_matched"] >= report[1]["blank_slate_cells_matched"]
 
 
 def test_leave_one_out_score_is_pinned(report):
-    # achieved 18/25 with the v3 model (v2: 19; target 21, floor > 21: NOT reached)
+    # the stand-in calibration's own reading (its fits in its own form, switching costs x depth): achieved 18/25
+    # (v2: 19; target 21, floor > 21: NOT reached)
     assert report[1]["leave_one_out_cells_matched"] >= 18
 
 
 def test_backcast_is_pinned(report):
     res = report[1]
-    assert abs(res["backcast_error_rus"]) <= 0.06  # achieved -0.055 (naive -0.201; v2 -0.210)
-    assert abs(res["backcast_error_chn"]) <= 0.38  # achieved +0.380 (naive -0.210; v2 +0.374): NOT better than naive
-    assert res["backcast_cells_kept"] >= 21  # achieved 21/22
-    assert res["backcast_changes_reached"] >= 1  # achieved 1/3 (UZB to OTS member)
+    # the 2017 backcast with the rule estimated at 2017.5 (stand-in 2017 fit in brackets)
+    assert abs(res["backcast_error_rus"]) <= 0.05  # achieved -0.041 (-0.055; naive -0.201; v2 -0.210)
+    assert abs(res["backcast_error_chn"]) <= 0.28  # achieved +0.274 (+0.380; naive -0.210): NOT better than naive
+    assert res["backcast_cells_kept"] >= 21  # achieved 21/22 (21/22)
+    assert res["backcast_changes_reached"] >= 0  # achieved 0/3 (1/3): no change reached by half the runs
     assert res["backcast_status_cells_matched"] >= res["persistence_cells_matched"]  # 22 = 22: NOT above
+    # by log probability of the observed 2022 statuses it is at persistence's level: -9.30 against -9.49 (stand-in
+    # -13.34): a skill of +0.008 per cell
+    assert res["secondary_log_scores"]["backcast_2017"]["log_score_sum_model"] >= -9.4
 
 
 def test_near_best_reading_is_pinned(report):
     """The second reading with each fit's near-best set (what runs with parameter uncertainty draw)."""
     ens = report[1]["ensemble"]
-    assert ens["vectors_2022"] == 32 and ens["vectors_2017"] == 32
-    assert ens["blank_slate_cells_matched"] >= 19  # achieved 19/25 (v2: 20)
-    assert ens["leave_one_out_cells_matched"] >= 17  # achieved 17/25
-    assert ens["backcast_changes_reached"] >= 1  # 1/3 (v2: 1/3)
-    assert ens["backcast_status_cells_matched"] >= 23  # 23/25 (v2: 21/25)
+    assert ens["vectors_2022"] == 200 and ens["vectors_2017"] == 200  # the bootstrap draws of each origin's rule
+    assert ens["blank_slate_cells_matched"] >= 11  # achieved 11/25 (stand-in near-best set: 19)
+    assert ens["leave_one_out_cells_matched"] >= 17  # achieved 17/25 (the stand-in's own folds)
+    assert ens["backcast_changes_reached"] >= 0  # 0/3 (stand-in: 1/3)
+    assert ens["backcast_status_cells_matched"] >= 22  # 22/25 (stand-in: 23/25)
 
 
 def test_model_statuses_move_at_the_records_rate(report):
@@ -89,14 +97,14 @@ def test_blank_slate_is_reproducible(baseline):
 
 
 def test_backcast_runs_with_uncertainty_draw_from_the_2017_fit_only():
-    """The out-of-sample backcast stays out of sample when parameters are drawn: its behavioural vectors come from
-    the 2017 fit's near-best set, which holds no trade elasticity (that of the 2022 fit saw 2017-2022 trade)."""
+    """The out-of-sample backcast stays out of sample when parameters are drawn: its rule's draws are the bootstrap
+    of the rule estimated at 2017.5, not the 2022 estimate's, and the trade elasticity (fitted by the stand-in on
+    2017-2022 trade) is neither drawn nor used: the backcast holds the gravity judgement 1.0."""
     bc = load_scenario(SCENARIOS / "backcast_2017.yaml")
     base = load_scenario(SCENARIOS / "baseline.yaml")
     assert "parameters.trade.partner_growth_elasticity" not in bc.uncertainty.behaviour_keys
-    assert "parameters.trade.partner_growth_elasticity" in base.uncertainty.behaviour_keys
-    assert bc.uncertainty.behaviour.shape[1] == base.uncertainty.behaviour.shape[1] - 1
-    assert not np.array_equal(bc.uncertainty.behaviour, base.uncertainty.behaviour[:, :-1])
+    assert bc.uncertainty.behaviour_keys == base.uncertainty.behaviour_keys
+    assert not np.isclose(bc.uncertainty.behaviour, base.uncertainty.behaviour).any(axis=0).all()
     m = GreatGameModel(bc, runs=4, rng=1)
     assert np.all(m.p.trade.partner_growth_elasticity == 1.0)
 
@@ -168,23 +176,13 @@ def test_calibrated_parameters_are_global():
     assert sur.distribution(np.array([lo for _, lo, _ in CHOICE_PARAMETERS]), steps=20, window=5).shape[-1] == 3
 
 
-def test_calibrated_file_matches_baseline():
-    """The baseline carries the values that `calibrate` wrote (to 4 decimals)."""
-    import yaml
-
-    cal = yaml.safe_load((SCENARIOS / "calibrated.yaml").read_text())
-    base = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
-
-    def walk(a, b, path=""):
-        for k, v in a.items():
-            if isinstance(v, dict):
-                walk(v, b[k], f"{path}.{k}")
-            else:
-                assert b[k] == pytest.approx(v, abs=5e-5), f"{path}.{k}"
-
-    walk(cal["parameters"], base["parameters"])
-
-
+def test_calibrated_file_is_the_stand_in_s_own_form():
+    """`calibrate` (the stand-in calibration, a secondary reading since issue 17) writes its fit in its own form:
+    the baseline's kind costs unset, so its switching costs are the depth-scaled ones it fitted; the baseline carries
+    the estimated rule instead (tests/test_rule_draws.py)."""
+    cal = load_scenario(SCENARIOS / "calibrated.yaml")
+    assert np.isnan(GreatGameModel(cal, runs=1).p.switching_cost_kind).all()
+    assert "switching_cost_kind" in load_scenario(SCENARIOS / "baseline.yaml").raw["parameters"]
 
 
 def test_out_of_sample_scores_hold_the_floors_and_are_pinned(report):

@@ -40,6 +40,7 @@ from .calibration import (
     refine_by_simulation,
     simulate_blank_slate,
     simulated_scores,
+    standin_form,
     targets,
 )
 from .record import record_hazards
@@ -258,13 +259,15 @@ def explain(scenario: Scenario, state: str, fmt: str) -> tuple[str, np.ndarray, 
     sov = float(m.derived.sovereignty[-1, s, f])
 
     def listed(parts: list[tuple[float, str]]) -> str:
-        return ", ".join(f"{t.replace('_', ' ')} {x:.2f}" for x, t in sorted(parts, reverse=True) if x >= 0.005)
+        # the estimated rule's weights may be negative (ODD 7.11): a term is listed with its sign, largest first
+        return ", ".join(f"{t.replace('_', ' ')} {x:.2f}" for x, t in sorted(parts, key=lambda xt: -abs(xt[0]))
+                         if abs(x) >= 0.005)
 
     benefit = listed([(float(m.now.benefit[i, s, f]), t) for i, t in enumerate(terms[:-3])]) or "nothing"
     cost = listed([(sov, "sovereignty and doctrine")] + [(float(m.now.cost[i, s, f]) - sov, t)
                                                          for i, t in enumerate(terms) if i >= n - 3])
-    depth = float(m.fmt.depth[-1, f])
-    join, leave = float(m.p.switching_cost_join[-1]) * depth, float(m.p.switching_cost_exit[-1]) * depth
+    sw = m.derived.switching[-1, f]  # the model's (from, to) table: depth-scaled or by kind (ODD eq. 4.2d)
+    join, leave = float(sw[0, 1]), float(sw[2, 1])
     text = (f"with the other cells at their observed status, the value of none / partial / member is 0 / "
             f"{v[1]:.2f} / {v[2]:.2f} (member benefit {m.now.benefit[-1, s, f]:.2f}: {benefit}; cost "
             f"{m.now.cost[-1, s, f]:.2f}: {cost}); moving up a level costs {join:.2f} once, down a level {leave:.2f}")
@@ -400,7 +403,8 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
     pool = ProcessPoolExecutor(max_workers=WORKERS)
     oos_jobs = oos.start_jobs(quick=quick, pool=pool)
     try:  # the pool's jobs run meanwhile; a failure here stops them
-        loo_pending = start_leave_one_out(sc, seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
+        # the stand-in calibration's own reading: its fits in its own form (switching costs x depth)
+        loo_pending = start_leave_one_out(standin_form(sc), seed=seed, maxiter=8 if quick else 25, popsize=6 if quick else 8,
                                           candidates=3 if quick else 6, runs=runs, refine_iter=2 if quick else 12,
                                           ensemble_runs=ens_runs, pool=pool)
         say("null rule and blank-slate alignment (2022 fit)")
