@@ -171,7 +171,7 @@ def test_bad_experiment_is_refused_with_one_line(tmp_path, capsys, extra, needle
 
 
 def test_compare_writes_tables_figures_and_report(tmp_path):
-    path = write_experiment(tmp_path, replicates=6, chunk=6, steps=8)
+    path = write_experiment(tmp_path, replicates=6, chunk=6, steps=13)
     run_experiment(load_experiment(path), tmp_path / "o", progress=False)
     files = compare(tmp_path / "o")
     diff = pd.read_csv(files.table)
@@ -190,7 +190,7 @@ def test_compare_under_both_trade_bases_pairs_within_a_basis_and_flags_robust_si
     robust_in_sign agrees with the per-basis shares (docs/OUTPUT.md "Robust in sign")."""
     extra = ("trade_bases: [state, partner]\nsign_share: 0.95\noutcomes:\n  - {type: regional_influence, power: RUS}\n"
              "  - {type: regional_influence, power: CHN}\n  - {type: status, state: UZB, format: EAEU}\n")
-    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=8, extra=extra)
+    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=13, extra=extra)
     exp = load_experiment(path)
     assert len(exp.points) == 4 and [p.trade_basis for p in exp.points] == ["state", "partner"] * 2
     run_experiment(exp, tmp_path / "o", progress=False)
@@ -226,7 +226,7 @@ def test_compare_under_both_trade_bases_pairs_within_a_basis_and_flags_robust_si
 
 
 def test_compare_with_one_trade_basis_finds_nothing_robust(tmp_path):
-    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=8,
+    path = write_experiment(tmp_path, replicates=20, chunk=None, steps=13,
                             extra="outcomes:\n  - {type: regional_influence, power: RUS}\n")
     run_experiment(load_experiment(path), tmp_path / "o", progress=False)
     diff = pd.read_csv(compare(tmp_path / "o").table)
