@@ -546,14 +546,13 @@ def validate(out_dir: str | Path, scenario_path: str | Path | None = None, backc
         f"| exit hazard per year, model / record | {h['model_down']:.4f} / {h['record_2022_down']:.4f} | | record to 2022 |",
         f"| join hazard per year, model / record | {h['model_up']:.4f} / {h['record_2022_up']:.4f} | | record to 2022 |",
         "",
-        "## Second reading: the near-best sets", "",
-        "Runs with parameter uncertainty (the default of `run.py run` and of batches) draw each run's behavioural "
-        "vector from the calibration's near-best set (vectors within one cell of the stand-in's best). Each check "
-        f"is read again with that set: {ens_runs} runs of each vector, pooled (2022 fit: "
-        f"{result['ensemble']['vectors_2022']} vectors; 2017 fit: {result['ensemble']['vectors_2017']}; each "
-        "leave-one-out fold: its own set). The fits are the same as above; this reading was added after the "
-        "single-fit scores were known, and both are reported.", "",
-        "| score | the fit | its near-best set |", "|---|---|---|",
+        "## Second reading: the rule's bootstrap draws", "",
+        "Runs with parameter uncertainty (the default of `run.py run` and of batches) draw each run's decision rule "
+        "from the parametric bootstrap of its estimate (PROTOCOL 4; `uncertainty.behaviour.file`). Each check is "
+        f"read again with those draws: {ens_runs} runs of each vector, pooled (2022 estimate: "
+        f"{result['ensemble']['vectors_2022']} draws; 2017.5 estimate: {result['ensemble']['vectors_2017']}; each "
+        "leave-one-out fold: the stand-in's own near-best set). The estimates are the same as above.", "",
+        "| score | the estimate | its bootstrap draws |", "|---|---|---|",
         *[f"| {name} | {a} | {'-' if b is None else b} |" for name, a, b in (
             ("blank-slate cells matched", blank.matched, result["ensemble"]["blank_slate_cells_matched"]),
             ("leave-one-state-out cells matched", loo.matched, loo.matched_ensemble),
