@@ -59,7 +59,7 @@ from greatgame.experiments.fit.covariates import panel_inputs
 from greatgame.experiments.fit.spells import KINDS, QUARTER, Record, cell_quarters, load_record, summit_years
 from greatgame.model.choice import LEVEL_ENGAGEMENT, transition_matrix
 from greatgame.model.core import GreatGameModel
-from greatgame.model.files import BASELINE
+from greatgame.model.files import BASELINE, SCENARIOS
 from greatgame.model.fundamentals import Fundamentals, load_routes
 from greatgame.model.migration import RemittanceStart
 from greatgame.model.panel import STATES as PANEL_STATES
@@ -461,10 +461,14 @@ def _minimise(fun: Callable, x0: np.ndarray, bnds: list[tuple[float, float]], ma
     return minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bnds, options={"maxiter": maxiter})
 
 
-def v2_start(data: Data, base: str = str(BASELINE)) -> np.ndarray:
+def v2_start(data: Data, base: str | None = None) -> np.ndarray:
     """The v2 values on the estimation's scale (PROTOCOL 4): the utility is lambda x U, so each weight is
-    lambda x w (standardised by s_k); each kind's cost lambda x cost x the mean depth of its baseline formats."""
-    raw = read_yaml(base)
+    lambda x w (standardised by s_k); each kind's cost lambda x cost x the mean depth of its baseline formats.
+    The values are the stand-in calibration's (`scenarios/calibrated.yaml`, resolved: the baseline now carries the
+    estimated rule), unless `base` names another scenario."""
+    from greatgame.model.scenario import load_scenario
+
+    raw = load_scenario(base or SCENARIOS / "calibrated.yaml").raw
     p = raw["parameters"]
     lam = float(p["rationality"])
     depth = {k: [] for k in KINDS}
