@@ -423,9 +423,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
     val = sub.add_parser("validate", help="score the model against the observed patterns and write a report",
-                         description="Blank-slate alignment (25 cells), leave-one-state-out prediction, the "
-                         "2017-2022 backcast, robustness to +-20% parameter changes and Morris screening; writes "
-                         "validation.json and validation.md into --out.")
+                         description="The decision rule's out-of-sample scores at the rolling origins 2005-2017 "
+                         "against persistence with base rates (docs/validation/PROTOCOL.md), churn by kind against "
+                         "the record; then the secondary readings: blank-slate alignment (25 cells), leave-one-state-"
+                         "out prediction, the 2017-2022 backcast, robustness to +-20% parameter changes and Morris "
+                         "screening; writes validation.json, validation.md and oos_*.csv into --out.")
     val.add_argument("--out", default=str(RESULTS / "validation"), help="output folder")
     val.add_argument("--scenario", help="scenario to validate (default: the shipped baseline)")
     val.add_argument("--backcast", help="backcast scenario (default: the shipped backcast_2017.yaml)")
@@ -448,8 +450,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                          description="Penalised maximum likelihood of the dated record of alignment changes (11 "
                          "post-Soviet states, 1992 to --upto) under the model's own choice rule, with the panel's "
                          "covariates (docs/validation/PROTOCOL.md section 4, docs/ODD.md 7.11): the full model and the "
-                         "restricted model (persistence with base rates), profile intervals of the restricted costs. "
-                         "Writes estimate.md and estimate.csv in --out. In sample: no out-of-sample score.")
+                         "restricted model (persistence with base rates), profile intervals of every parameter, the "
+                         "bootstrap's ranges. Writes estimate.md and estimate.csv in --out. In sample: the "
+                         "out-of-sample scores are `validate`'s.")
     est.add_argument("--out", default=str(RESULTS / "estimate"), help="output folder")
     est.add_argument("--upto", type=float, default=2022.83, help="origin: the record and data seen (decimal year)")
     est.add_argument("--record", help="a record file to use instead of the shipped model/data/panel/record.csv")

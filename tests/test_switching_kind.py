@@ -9,6 +9,7 @@ import copy
 import numpy as np
 import pytest
 from greatgame.experiments.fit import rule
+from greatgame.experiments.fit.spells import MODEL_KIND
 from greatgame.model.axes import KIND
 from greatgame.model.choice import switching_table, table_transition_matrix
 from greatgame.model.core import GreatGameModel
@@ -18,9 +19,6 @@ from greatgame.model.scenario import build_scenario, load_scenario
 
 COSTS = {"security_alliance": {"join": 3.0, "exit": 7.0}, "economic_union": {"join": 2.0, "exit": 11.0},
          "regional_organisation": {"join": 0.5, "exit": 4.0}, "dialogue_platform": {"join": 0.25, "exit": 1.5}}
-MODEL_KIND = {"security_alliance": "security_alliance", "economic_union": "economic_union",
-              "regional_organisation": "regional_organisation", "summit_format": "dialogue_platform"}
-"""The estimate's kinds (experiments/fit/spells.KINDS) -> the model's (axes.KIND)."""
 
 
 def kind_scenario(costs: dict = COSTS, **more):

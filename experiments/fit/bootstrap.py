@@ -29,28 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from greatgame.experiments.fit import rule
-from greatgame.experiments.fit.spells import KINDS
 from tqdm import tqdm
-
-MODEL_KIND = {"security_alliance": "security_alliance", "economic_union": "economic_union",
-              "regional_organisation": "regional_organisation", "summit_format": "dialogue_platform"}
-
-
-def model_units(x: np.ndarray, scales: np.ndarray) -> dict[str, float]:
-    """The model's parameter keys (under `parameters.`) of an estimate x (rule.PARAMS)."""
-    join, exit_, w = rule._split(x, scales)
-    out = {}
-    for i, k in enumerate(KINDS):
-        out[f"switching_cost_kind.{MODEL_KIND[k]}.join"] = float(join[0, i])
-        out[f"switching_cost_kind.{MODEL_KIND[k]}.exit"] = float(exit_[0, i])
-    out.update({key: float(v) for key, v in zip(rule.WEIGHTS, w[0], strict=True)})
-    return out
 
 
 def _row(rep: int, seed: int | None, upto: float, fit_: rule.Fit, scales: np.ndarray) -> dict:
     return {"replicate": rep, "seed": seed if seed is not None else -1, "upto": upto, "penalised": fit_.penalised,
             "loglik": fit_.loglik, **dict(zip(rule.PARAMS, map(float, fit_.x), strict=True)),
-            **{f"model.{k}": v for k, v in model_units(fit_.x, scales).items()}}
+            **{f"model.{k}": v for k, v in rule.model_units(fit_.x, scales).items()}}
 
 
 def bootstrap(out: str | Path, upto: float = rule.BASELINE_ORIGIN, reps: int = 200, seed: int = 17,

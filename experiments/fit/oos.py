@@ -28,7 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from greatgame.experiments.fit import rule
-from greatgame.experiments.fit.spells import KINDS, QUARTER, JeffreysHazards, Record, cell_quarters, load_record, summit_years
+from greatgame.experiments.fit.spells import (
+    KINDS,
+    MODEL_KIND,
+    QUARTER,
+    JeffreysHazards,
+    Record,
+    cell_quarters,
+    load_record,
+    summit_years,
+)
 
 ORIGINS = (2005, 2009, 2013, 2017)
 LAST_TARGET = 2022  # PROTOCOL 9c: the 2017 window ends at 2022.0
@@ -218,9 +227,6 @@ def fmt_ci(ci: Sequence[float]) -> str:
 
 CA_STATES = ("KAZ", "KGZ", "TJK", "TKM", "UZB")
 RUNS_5Y, SEED_5Y = 400, 17
-MODEL_KIND = {"security_alliance": "security_alliance", "economic_union": "economic_union",
-              "regional_organisation": "regional_organisation", "summit_format": "dialogue_platform"}
-"""The record's kind -> the model's format kind (a summit format is a dialogue platform)."""
 
 
 class OriginModel(rule.PanelModel):
@@ -241,20 +247,21 @@ class OriginModel(rule.PanelModel):
         return x
 
 
-def _five_year_cells(rec: Record, origin: int) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+def _five_year_cells(rec: Record, origin: int) -> tuple[pd.DataFrame, np.ndarray, list[str], dict[str, str]]:
     """PROTOCOL 9c's 5-year cells of the five: (frame of state, lineage, kind, i_from, i_to), the (S, F) statuses at
-    origin.0 of every cell, and the formats that exist at origin.0."""
+    origin.0 of every cell, the formats that exist at origin.0 and each existing lineage's kind there (that of its
+    first at-risk row, any state)."""
     end = origin + HORIZON_YEARS
-    q = cell_quarters(rec)
-    q = q[q["state"].isin(CA_STATES)]
+    allq = cell_quarters(rec)
+    q = allq[allq["state"].isin(CA_STATES)]
     status = rule._statuses(q, rec.upto(float(origin)).attendance, CA_STATES, np.array([float(origin)]))[0]
     status_end = rule._statuses(q, rec.upto(float(end)).attendance, CA_STATES, np.array([float(end)]))[0]
-    allq = cell_quarters(rec)  # any state: does the format exist at the origin?
-    exists = []
-    for f in rule.LINEAGES:
-        at = allq[(allq["lineage"] == f) & (allq["t"].round(4) == float(origin))]
-        if at["at_risk"].any():
+    exists, kinds = [], {}
+    for f in rule.LINEAGES:  # any state: does the format exist at the origin?
+        at = allq[(allq["lineage"] == f) & (allq["t"].round(4) == float(origin)) & allq["at_risk"]]
+        if len(at):
             exists.append(f)
+            kinds[f] = at["kind"].iloc[0]
     att = rec.attendance
     exists += [f for f in rule.SUMMITS if ((att["lineage"] == f) & (att["year"] <= origin)).any()]
     rows = []
@@ -271,34 +278,31 @@ def _five_year_cells(rec: Record, origin: int) -> tuple[pd.DataFrame, np.ndarray
                 if (a["year"] <= origin).any() and ((a["year"] > origin) & (a["year"] <= end)).any():
                     si, fi = CA_STATES.index(s), rule.FORMATS.index(f)
                     rows.append((s, f, "summit_format", int(status[si, fi]), int(status_end[si, fi])))
-    return pd.DataFrame(rows, columns=["state", "lineage", "kind", "i_from", "i_to"]), status, exists
+    return pd.DataFrame(rows, columns=["state", "lineage", "kind", "i_from", "i_to"]), status, exists, kinds
 
 
 def origin_model(fit_: OriginFit, rec: Record, runs: int = RUNS_5Y, seed: int = SEED_5Y) -> tuple[OriginModel,
                                                                                                   pd.DataFrame]:
     """The 5-year model of PROTOCOL 9c at the fit's origin, and the cells it is scored on."""
     origin = fit_.origin
-    cells, status, exists = _five_year_cells(rec, origin)
+    cells, status, exists, kinds = _five_year_cells(rec, origin)
     elig = rule.eligibility(rec.upto(float(origin)), CA_STATES)
     raw = rule.estimation_raw(origin, elig, CA_STATES, arms_delta=fit_.data.arms_delta)
     # the situation at the origin (PROTOCOL 5's imposed events as the estimation reads them), not the 2022 baseline's
     raw["powers"]["RUS"]["sanctions"] = rule._at(rule.RUS_SANCTIONS, float(origin))
     raw["parameters"]["secondary_sanctions"] = rule._at(rule.SECONDARY, float(origin))
     raw["parameters"]["threat_level"] = rule._at(rule.THREAT, float(origin))
-    q = cell_quarters(rec.upto(float(origin) + QUARTER))
     for f in rule.FORMATS:
         raw["formats"][f]["active"] = f in exists
-        if f in rule.LINEAGES:
-            k = q[(q["lineage"] == f) & (q["t"].round(4) == float(origin)) & q["at_risk"]]["kind"]
-            if len(k):
-                raw["formats"][f]["kind"] = MODEL_KIND[k.iloc[0]]
-    join, exit_, weights = rule._split(fit_.full.x, rule.scales(fit_.data))
-    raw["parameters"]["switching_cost_kind"] = {MODEL_KIND[k]: {"join": float(join[0, i]), "exit": float(exit_[0, i])}
-                                                for i, k in enumerate(KINDS)}
+        if f in kinds:
+            raw["formats"][f]["kind"] = MODEL_KIND[kinds[f]]
+    units = rule.model_units(fit_.full.x, rule.scales(fit_.data))
+    raw["parameters"]["switching_cost_kind"] = {
+        MODEL_KIND[k]: {d: units[f"switching_cost_kind.{MODEL_KIND[k]}.{d}"] for d in ("join", "exit")} for k in KINDS}
     raw.update(steps=4 * HORIZON_YEARS, start=f"{origin}Q1", events=origin_scenario_events(origin))
     sc = rule.build_scenario(raw, f"<origin {origin}>", known_states=tuple(rule.PANEL_STATES))
     values = {"parameters.rationality": 1.0, "parameters.revision_rate": rule.REVISION_RATE}
-    values.update({f"parameters.{key}": float(weights[0, j]) for j, key in enumerate(rule.WEIGHTS)})
+    values.update({f"parameters.{key}": units[key] for key in rule.WEIGHTS})
     m = OriginModel(sc, origin, runs, status, 4 * HORIZON_YEARS, seed, values, fit_.data.basis)
     return m, cells
 
@@ -342,16 +346,21 @@ def origin_scores(origin: int, record_path: str | None = None, starts: int = 3, 
     f = fit_origin(origin, rec, starts)
     one = one_year(f, rec, v2=rule.v2_start(f.data))
     five = five_year(f, rec, runs)
-    summary = {"origin": origin, "rows_fitted": int(f.data.n_rows), "arms_delta": f.data.arms_delta,
-               "loglik_model": f.full.loglik, "loglik_restricted": f.restricted.loglik,
-               "penalised_model": f.full.penalised, "starts": [s["penalised"] for s in f.full.starts],
-               "seconds": f.full.seconds + f.restricted.seconds,
-               "estimate": dict(zip(rule.PARAMS, map(float, f.full.x), strict=True))
-               | {f"model_units.{k}": float(w) for k, w in zip(rule.WEIGHTS, rule._split(f.full.x, rule.scales(f.data))[2][0],
-                                                              strict=True)},
-               "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, f.restricted.x[:rule.N_THETA]),
-                                               strict=True))}
+    summary = {"origin": origin, **_fit_summary(f.data, f.full, f.restricted)}
     return one, five, summary
+
+
+def _fit_summary(data: rule.Data, full: rule.Fit, restricted: rule.Fit) -> dict:
+    """What a fit contributes to the report: rows, arms decay, ln L of both models, the starts' penalised ln L,
+    seconds, the estimate (rule.PARAMS, plus the model's units as `model.<key>`, rule.model_units) and the
+    restricted model's thetas."""
+    return {"rows_fitted": int(data.n_rows), "arms_delta": data.arms_delta, "loglik_model": full.loglik,
+            "loglik_restricted": restricted.loglik, "penalised_model": full.penalised,
+            "starts": [s["penalised"] for s in full.starts], "seconds": full.seconds + restricted.seconds,
+            "estimate": dict(zip(rule.PARAMS, map(float, full.x), strict=True))
+            | {f"model.{k}": v for k, v in rule.model_units(full.x, rule.scales(data)).items()},
+            "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, restricted.x[:rule.N_THETA]),
+                                            strict=True))}
 
 
 def power(frame: pd.DataFrame, shares: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0), reps: int = 200,
@@ -388,28 +397,6 @@ def detectable(pw: pd.DataFrame, level: float = 0.8) -> float | None:
     return float(ok["mean_skill"].min()) if len(ok) else None
 
 
-def scores_all(origins: Sequence[int] = ORIGINS, record_path: str | None = None, workers: int = 2,
-               runs: int = RUNS_5Y, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """`origin_scores` at every origin, `workers` origins at a time in separate processes (each origin's numbers do
-    not depend on the grouping); the frames concatenated in origin order."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm import tqdm
-
-    results: dict[int, tuple] = {}
-    if workers <= 1:
-        for o in tqdm(origins, desc="origins", disable=not progress):
-            results[o] = origin_scores(o, record_path, runs=runs)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(origin_scores, o, record_path, 3, runs): o for o in origins}
-            for fut in tqdm(futures, desc="origins", disable=not progress):
-                results[futures[fut]] = fut.result()
-    ones = pd.concat([results[o][0] for o in origins], ignore_index=True)
-    fives = pd.concat([results[o][1] for o in origins], ignore_index=True)
-    return ones, fives, [results[o][2] for o in origins]
-
-
 def churn_expected(scenario: rule.Scenario, runs: int = 200, seed: int = 5, steps: int = 13,
                    run_values: dict[str, float] | None = None) -> dict[str, dict]:
     """Issue 17 `churn_3y_by_kind`, the model's side: per record kind, the expected number (mean over `runs`) of the
@@ -435,36 +422,27 @@ def churn_expected(scenario: rule.Scenario, runs: int = 200, seed: int = 5, step
 
 
 def estimated_rule(base: rule.Scenario, estimate: dict[str, float]) -> tuple[rule.Scenario, dict[str, float]]:
-    """`base` with the decision rule of a fit (`origin_scores`' `estimate`, rule.PARAMS names; weights in the
-    model's units, as `rule._split` gives them): the switching costs by kind set in the scenario, the rationality 1,
-    the revision rate 0.25 and the weights as run values (they may be negative, which the YAML bounds refuse);
-    no uncertainty draws."""
+    """`base` with the decision rule of a fit (`_fit_summary`'s `estimate`: its `model.<key>` entries, the model's
+    units): the switching costs by kind set in the scenario, the rationality 1, the revision rate 0.25 and the
+    weights as run values; no uncertainty draws."""
     from greatgame.model.scenario import load_scenario
 
-    costs = {MODEL_KIND[k]: {"join": math.exp(estimate[f"theta.{k}.join"]), "exit": math.exp(estimate[f"theta.{k}.exit"])}
+    costs = {MODEL_KIND[k]: {d: estimate[f"model.switching_cost_kind.{MODEL_KIND[k]}.{d}"] for d in ("join", "exit")}
              for k in KINDS}
     sc = load_scenario({"extends": str(base.source), "uncertainty": "fixed",
                         "parameters": {"switching_cost_kind": costs}})
     values = {"parameters.rationality": 1.0, "parameters.revision_rate": rule.REVISION_RATE}
-    values.update({f"parameters.{k}": float(estimate[f"model_units.{k}"]) for k in rule.WEIGHTS})
+    values.update({f"parameters.{k}": float(estimate[f"model.{k}"]) for k in rule.WEIGHTS})
     return sc, values
 
 
 def in_sample(upto: float = rule.BASELINE_ORIGIN, record_path: str | None = None, starts: int = 3) -> dict:
-    """The in-sample fit on the whole record (PROTOCOL 9b: at 2022.83): ln L of the full and the restricted model
-    (`in_sample_loglik_model`, `in_sample_loglik_persistence`) and the estimate (rule.PARAMS, plus the weights in
-    the model's units as `model_units.<key>`)."""
+    """The in-sample fit on the whole record (PROTOCOL 9b: at 2022.83): `_fit_summary` of the full and the
+    restricted model (their ln L are `in_sample_loglik_model` and `in_sample_loglik_persistence`)."""
     rec = load_record(record_path) if record_path else load_record()
     data = rule.prepare(upto, record=rec)
     full, restricted = rule.fit(upto, data=data, starts=starts)
-    w = rule._split(full.x, rule.scales(data))[2][0]
-    return {"upto": upto, "rows_fitted": int(data.n_rows), "loglik_model": full.loglik,
-            "loglik_restricted": restricted.loglik, "penalised_model": full.penalised,
-            "starts": [s["penalised"] for s in full.starts], "seconds": full.seconds + restricted.seconds,
-            "estimate": dict(zip(rule.PARAMS, map(float, full.x), strict=True))
-            | {f"model_units.{k}": float(v) for k, v in zip(rule.WEIGHTS, w, strict=True)},
-            "estimate_restricted": dict(zip(rule.PARAMS[:rule.N_THETA], map(float, restricted.x[:rule.N_THETA]),
-                                            strict=True))}
+    return {"upto": upto, **_fit_summary(data, full, restricted)}
 
 
 # ---------------------------------------------------------------- the report (`python3 run.py validate`)
@@ -476,7 +454,6 @@ class Jobs:
     """The out-of-sample work submitted to a process pool at the start of `validate` (it runs while the other
     checks run): one job per origin and the in-sample fit at 2022.83."""
 
-    pool: Executor
     origins: dict[int, Future]
     insample: Future
     quick: bool
@@ -488,7 +465,7 @@ def start_jobs(pool: Executor, quick: bool = False, record_path: str | None = No
     starts, runs = (1, 100) if quick else (3, RUNS_5Y)
     ins = pool.submit(in_sample, rule.BASELINE_ORIGIN, record_path, starts)
     futures = {o: pool.submit(origin_scores, o, record_path, starts, runs) for o in sorted(ORIGINS, reverse=True)}
-    return Jobs(pool, futures, ins, quick)
+    return Jobs(futures, ins, quick)
 
 
 def reliability(frame: pd.DataFrame, name: str) -> pd.DataFrame:

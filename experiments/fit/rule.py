@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from greatgame.experiments.fit.arms_stock import estimate_delta
 from greatgame.experiments.fit.covariates import panel_inputs
-from greatgame.experiments.fit.spells import KINDS, QUARTER, Record, cell_quarters, load_record, summit_years
+from greatgame.experiments.fit.spells import KINDS, MODEL_KIND, QUARTER, Record, cell_quarters, load_record, summit_years
 from greatgame.model.choice import LEVEL_ENGAGEMENT, transition_matrix
 from greatgame.model.core import GreatGameModel
 from greatgame.model.files import BASELINE, SCENARIOS
@@ -313,6 +313,18 @@ def _split(params: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarr
     params = np.atleast_2d(params)
     theta = params[:, :N_THETA].reshape(-1, len(KINDS), 2)
     return np.exp(theta[..., 0]), np.exp(theta[..., 1]), params[:, N_THETA:] / scales
+
+
+def model_units(x: np.ndarray, scales: np.ndarray) -> dict[str, float]:
+    """The model's parameter keys (under `parameters.`) of an estimate x (PARAMS): `switching_cost_kind.<kind>.<join|
+    exit>` = e^theta with the model's kind names, and each weight b / s."""
+    join, exit_, w = _split(x, scales)
+    out = {}
+    for i, k in enumerate(KINDS):
+        out[f"switching_cost_kind.{MODEL_KIND[k]}.join"] = float(join[0, i])
+        out[f"switching_cost_kind.{MODEL_KIND[k]}.exit"] = float(exit_[0, i])
+    out.update({key: float(v) for key, v in zip(WEIGHTS, w[0], strict=True)})
+    return out
 
 
 def _log(p: np.ndarray) -> np.ndarray:

@@ -40,6 +40,8 @@ KINDS = ("security_alliance", "economic_union", "regional_organisation", "summit
 FORMAT_KIND = {"security_alliance": "security_alliance", "economic_union": "economic_union",
                "regional_organisation": "regional_organisation", "dialogue_platform": "summit_format"}
 """A scenario format's `kind` -> the record's kind (a dialogue platform is a summit format)."""
+MODEL_KIND = {record: model for model, record in FORMAT_KIND.items()}
+"""The record's kind -> a scenario format's `kind` (the inverse of FORMAT_KIND)."""
 OBSERVED_TO = 2023.0
 """The record describes statuses to the end of 2022 (record.md: events after 2022 are not spells): cells are at risk
 to 2023.0 (PROTOCOL 2)."""
